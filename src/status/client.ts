@@ -1,0 +1,101 @@
+// `xlat64 status`: fetch /status from a running appliance and print it for a person.
+import { DROP_REASONS } from "../xlat/stats.ts";
+import { humanBytes, humanCount, humanDuration, table } from "./human.ts";
+import { DIRECTIONS, type StatusDoc } from "./snapshot.ts";
+
+export const DEFAULT_STATUS_URL = "http://127.0.0.1:8064";
+
+export interface PrintStatusOptions {
+  /** Also list up to this many sessions (NAT64); true means 100. */
+  sessions?: boolean | number;
+}
+
+/** Accepts "http://host:port", "host:port" or a full ".../status" URL. */
+export function statusUrl(url: string, sessions?: number): string {
+  let base = /^[a-z]+:\/\//i.test(url) ? url : `http://${url}`;
+  base = base.replace(/\/+$/, "").replace(/\/status$/, "");
+  return `${base}/status${sessions !== undefined ? `?sessions=${sessions}` : ""}`;
+}
+
+export function renderStatus(doc: StatusDoc): string {
+  const lines: string[] = [];
+  const health = doc.healthy ? "healthy" : "UNHEALTHY";
+  lines.push(
+    `xlat64 ${doc.version}  mode ${doc.mode}  ${health}  up ${
+      humanDuration(doc.uptimeSeconds)
+    } (since ${doc.startedAt})`,
+  );
+  lines.push("");
+  const info: string[][] = [];
+  info.push(["prefixes", doc.prefixes.length ? doc.prefixes.join(", ") : "(none)"]);
+  if (doc.eam.length === 0) info.push(["EAM", "(none)"]);
+  doc.eam.forEach((e, i) => info.push([i === 0 ? "EAM" : "", `${e.ipv4} <-> ${e.ipv6}`]));
+  const ws = doc.workers.length === 0
+    ? "(none)"
+    : doc.workers.map((w) =>
+      `#${w.id}${w.queue !== undefined ? ` q${w.queue}` : ""} ${w.state}${
+        w.detail ? ` (${w.detail})` : ""
+      }`
+    ).join(", ");
+  info.push(["workers", ws]);
+  lines.push(table(info));
+  lines.push("");
+  const t: string[][] = [["direction", "in pkts", "in bytes", "out pkts", "out bytes", "drops"]];
+  for (const d of DIRECTIONS) {
+    const s = doc.traffic[d];
+    t.push([
+      d,
+      humanCount(s.in.packets),
+      humanBytes(s.in.bytes),
+      humanCount(s.out.packets),
+      humanBytes(s.out.bytes),
+      humanCount(s.drops),
+    ]);
+  }
+  lines.push(table(t, [1, 2, 3, 4, 5]));
+  lines.push(`ICMP errors generated: ${humanCount(doc.icmpErrorsSent)}`);
+  const dropRows: string[][] = [];
+  for (const r of DROP_REASONS) {
+    const a = doc.traffic["4to6"].dropsByReason[r] ?? 0;
+    const b = doc.traffic["6to4"].dropsByReason[r] ?? 0;
+    if (a || b) dropRows.push([r, humanCount(a), humanCount(b)]);
+  }
+  lines.push("");
+  if (dropRows.length === 0) lines.push("drops: none");
+  else lines.push(table([["drop reason", "4to6", "6to4"], ...dropRows], [1, 2]));
+  if (doc.sessions) {
+    lines.push("");
+    if (doc.sessions.length === 0) lines.push("sessions: none");
+    else {
+      const cols = Object.keys(doc.sessions[0]);
+      lines.push(table([cols, ...doc.sessions.map((s) => cols.map((c) => String(s[c] ?? "")))]));
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Prints the status or, when the appliance cannot be reached, a reason and exits 1. */
+export async function printStatus(url: string, opts: PrintStatusOptions = {}): Promise<void> {
+  const n = opts.sessions === true ? 100 : opts.sessions === false ? undefined : opts.sessions;
+  const target = statusUrl(url, n);
+  let doc: StatusDoc;
+  try {
+    const res = await fetch(target, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`HTTP ${res.status} ${res.statusText}`);
+    }
+    doc = await res.json() as StatusDoc;
+    if (!doc || typeof doc !== "object" || !("traffic" in doc)) {
+      throw new Error("the answer is not an xlat64 status document");
+    }
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    console.error(
+      `xlat64 status: cannot get ${target}: ${why}\n` +
+        `Is xlat64 running, and is [status] listen set to this address? (--url to change)`,
+    );
+    Deno.exit(1);
+  }
+  console.log(renderStatus(doc));
+}
