@@ -1,0 +1,154 @@
+// The parsed, validated configuration every part of xlat64 reads. Keys are the camelCase
+// forms of the TOML's kebab-case keys; addresses and prefixes are already parsed.
+import type { Prefix4, Prefix6 } from "../addr/ip.ts";
+import type { EamEntry, EamHairpinMode } from "../xlat/options.ts";
+import type { AclEntry, PortRange, SocketAddr, TransportAddr4, TransportAddr6 } from "./values.ts";
+
+export type { AclEntry, PortRange, SocketAddr, TransportAddr4, TransportAddr6 };
+
+export type Mode = "siit" | "nat64" | "clat" | "none";
+export const MODES = ["siit", "nat64", "clat", "none"] as const;
+export type Protocol = "tcp" | "udp" | "icmp";
+export const PROTOCOLS = ["tcp", "udp", "icmp"] as const;
+export type DiscoveryMethod = "static" | "pref64" | "pcp" | "rfc7050";
+export const DISCOVERY_METHODS = ["static", "pref64", "pcp", "rfc7050"] as const;
+export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
+export type LogFormat = "text" | "json";
+export const LOG_FORMATS = ["text", "json"] as const;
+
+export interface TunConfig {
+  readonly name: string;
+  readonly mtu: number;
+  readonly workers: number;
+  readonly manage: boolean;
+}
+
+export interface TranslatorConfig {
+  /** Resolved: omitted means 64:ff9b::/96 in nat64 mode and null (EAM-only) otherwise. */
+  readonly pool6: Prefix6 | null;
+  readonly lowestIpv6Mtu: number;
+  readonly ipv4Mtu: number;
+  readonly ipv6Mtu: number;
+  /** Sorted descending, without duplicates. */
+  readonly mtuPlateaus: readonly number[];
+  readonly wkpStrict: boolean;
+  readonly amendUdpChecksumZero: boolean;
+  readonly resetTrafficClass: boolean;
+  readonly resetTos: boolean;
+  readonly newTos: number;
+  readonly rfc6791v4Prefix: Prefix4 | null;
+  readonly rfc6791v6Prefix: Prefix6 | null;
+  readonly rfc6791v4Randomize: boolean;
+  readonly eamHairpinMode: EamHairpinMode;
+  readonly denylist4: readonly Prefix4[];
+  readonly eam: readonly EamEntry[];
+}
+
+export interface Pool4Entry {
+  readonly prefix: Prefix4;
+  readonly ports: PortRange;
+  readonly protocols: readonly Protocol[];
+}
+
+export interface StaticBibEntry {
+  readonly protocol: Protocol;
+  readonly ipv4: TransportAddr4;
+  readonly ipv6: TransportAddr6;
+}
+
+export interface Nat64Config {
+  readonly pool4: readonly Pool4Entry[];
+  readonly bib: readonly StaticBibEntry[];
+  /** Seconds. RFC 6146 3.5.1: UDP session lifetime, at least 120. */
+  readonly udpTimeout: number;
+  /** Seconds. RFC 6146 3.5.2.2: established TCP idle timeout, at least 7440. */
+  readonly tcpEstTimeout: number;
+  /** Seconds. RFC 6146 3.5.2.2: transitory TCP timeout, at least 240. */
+  readonly tcpTransTimeout: number;
+  /** Seconds. RFC 6146 3.5.2.2: wait for a matching SYN before answering an inbound SYN. */
+  readonly tcpIncomingSynTimeout: number;
+  /** Seconds. RFC 6146 3.5.3: ICMP query session lifetime, at least 60. */
+  readonly icmpTimeout: number;
+  /** RFC 6888 REQ-4: sessions per IPv6 host; 0 means no limit. */
+  readonly maxSessionsPerHost: number;
+  /** RFC 6146 3.5.2.2 / RFC 4787: address-dependent instead of endpoint-independent filtering. */
+  readonly addressDependentFiltering: boolean;
+  /** Drop inbound IPv4 SYNs that match no BIB entry instead of waiting (RFC 6146 3.5.2.2). */
+  readonly dropExternallyInitiatedTcp: boolean;
+}
+
+export interface ClatConfig {
+  readonly ipv4Address: number;
+  /** Dedicated /64 (RFC 6877 6.3); null: single-address mode with NAT44. */
+  readonly translationPrefix: Prefix6 | null;
+  /** The one IPv6 address used in single-address mode. */
+  readonly ipv6Address: Uint8Array | null;
+  readonly platPrefix: Prefix6 | "discover";
+}
+
+export interface DiscoveryConfig {
+  readonly methods: readonly DiscoveryMethod[];
+  /** Where RAs are heard; null: the interface of the default route. */
+  readonly interface: string | null;
+  /** PCP server address (canonical text); null: the default router. */
+  readonly pcpServer: string | null;
+  readonly announcePref64: readonly string[];
+  /** Seconds, RFC 8781 4: multiple of 8, at most 65528. */
+  readonly pref64Lifetime: number;
+}
+
+/** A DNS upstream: an address, or "resolv.conf" (the nameservers in /etc/resolv.conf). */
+export type Upstream = SocketAddr | "resolv.conf";
+
+export interface DnsConfig {
+  readonly listen: readonly SocketAddr[];
+  readonly upstream: readonly Upstream[];
+  readonly allow: readonly AclEntry[];
+  readonly upstreamTimeoutMs: number;
+}
+
+export interface Dns64Config {
+  /** Resolved: omitted means [translator.pool6] (or [] without one); [] turns DNS64 off. */
+  readonly prefixes: readonly Prefix6[];
+  readonly clients: readonly AclEntry[];
+  /** IPv4-only ACL: which A records may be synthesized (RFC 6147 5.1.4-5.1.6). */
+  readonly mapped: readonly AclEntry[];
+  /** AAAA records in these prefixes count as absent (RFC 6147 5.1.4). */
+  readonly exclude: readonly Prefix6[];
+  readonly breakDnssec: boolean;
+}
+
+export interface ValidatorConfig {
+  readonly enabled: boolean;
+  readonly trustAnchors: string;
+}
+
+export interface PcpConfig {
+  readonly listen: readonly SocketAddr[];
+}
+
+export interface StatusConfig {
+  /** null: the status endpoint is off (`listen = ""`). */
+  readonly listen: SocketAddr | null;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+}
+
+export interface Config {
+  readonly mode: Mode;
+  readonly tun: TunConfig;
+  readonly translator: TranslatorConfig;
+  readonly nat64: Nat64Config;
+  readonly clat: ClatConfig;
+  readonly discovery: DiscoveryConfig;
+  readonly dns: DnsConfig;
+  readonly dns64: Dns64Config;
+  readonly validator: ValidatorConfig;
+  readonly pcp: PcpConfig;
+  readonly status: StatusConfig;
+  readonly log: LogConfig;
+}
