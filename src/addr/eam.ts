@@ -1,0 +1,304 @@
+// RFC 7757 Explicit Address Mapping Table: IPv4 prefix <-> IPv6 prefix pairs, looked up
+// by longest prefix in either direction. The IPv4 suffix (the bits after the IPv4
+// prefix) is copied to the bits right after the IPv6 prefix, and back.
+//
+// Lookups probe one small open-addressing hash table per prefix length present, from the
+// longest length down: a handful of probes for tables of 1..10,000 entries, no
+// allocation per lookup.
+import { AddressError, formatPrefix4, formatPrefix6, mask4 } from "./ip.ts";
+import type { EamEntry } from "../xlat/options.ts";
+
+export type { EamEntry };
+
+export interface EamTableOptions {
+  /**
+   * Accept entries whose IPv4 or IPv6 prefixes nest inside another entry's (the longest
+   * prefix then wins). Off by default, as in Jool (`eamt add --force`): overlaps make the
+   * mapping asymmetric (A's IPv6 address can translate to an IPv4 address that
+   * translates back to B's IPv6 address). Identical prefixes are always rejected.
+   */
+  readonly allowOverlap?: boolean;
+}
+
+/** MASK6[4 * len + j]: word j (big-endian 32-bit) of the IPv6 netmask of length len. */
+const MASK6 = new Uint32Array(129 * 4);
+for (let len = 0; len <= 128; len++) {
+  for (let j = 0; j < 4; j++) {
+    const bits = Math.max(0, Math.min(32, len - 32 * j));
+    MASK6[4 * len + j] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  }
+}
+
+/** murmur3 finalizer: spreads key bits over the low bits used as the slot index. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const hash6 = (w0: number, w1: number, w2: number, w3: number): number =>
+  mix(w0 ^ mix(w1 ^ mix(w2 ^ mix(w3))));
+
+const readWord = (b: Uint8Array, o: number): number =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+const lowMask = (k: number): number => (k >= 32 ? 0xffffffff : ((1 << k) - 1) >>> 0);
+
+/** Per-length hash tables packed into one Int32Array (entry index, or -1 for empty). */
+interface LengthIndex {
+  /** Distinct prefix lengths present, longest first. */
+  lens: Uint8Array;
+  /** Start of each length's table in `slots`, and its slot mask (capacity - 1). */
+  offs: Uint32Array;
+  masks: Uint32Array;
+  slots: Int32Array;
+}
+
+function buildIndex(
+  n: number,
+  lenOf: (i: number) => number,
+  hashOf: (i: number) => number,
+): LengthIndex {
+  const byLen = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const l = lenOf(i);
+    let list = byLen.get(l);
+    if (!list) byLen.set(l, list = []);
+    list.push(i);
+  }
+  const lens = Uint8Array.from([...byLen.keys()].sort((a, b) => b - a));
+  const offs = new Uint32Array(lens.length), masks = new Uint32Array(lens.length);
+  let total = 0;
+  const caps = [...lens].map((l) => {
+    let cap = 4;
+    while (cap < 2 * byLen.get(l)!.length) cap <<= 1; // load factor <= 1/2
+    return cap;
+  });
+  lens.forEach((_, j) => {
+    offs[j] = total;
+    masks[j] = caps[j] - 1;
+    total += caps[j];
+  });
+  const slots = new Int32Array(total).fill(-1);
+  lens.forEach((l, j) => {
+    for (const i of byLen.get(l)!) {
+      let s = hashOf(i) & masks[j];
+      while (slots[offs[j] + s] !== -1) s = (s + 1) & masks[j];
+      slots[offs[j] + s] = i;
+    }
+  });
+  return { lens, offs, masks, slots };
+}
+
+const show = (e: EamEntry) => `${formatPrefix4(e.ipv4)} <-> ${formatPrefix6(e.ipv6)}`;
+
+const start6 = (e: EamEntry): bigint =>
+  e.ipv6.addr.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+
+/**
+ * Reject what RFC 7757 forbids, with the entry named: an IPv4 suffix longer than the IPv6
+ * suffix (the IPv4 suffix bits must all fit after the IPv6 prefix, or two IPv4
+ * addresses would share one IPv6 address), two entries with the same IPv4 prefix or the
+ * same IPv6 prefix (one address, two translations), and, unless allowed, nested prefixes.
+ */
+function validate(entries: readonly EamEntry[], allowOverlap: boolean): void {
+  entries.forEach((e, i) => {
+    const s4 = 32 - e.ipv4.len, s6 = 128 - e.ipv6.len;
+    if (s4 > s6) {
+      throw new AddressError(
+        `EAM #${i + 1} (${show(e)}): the IPv4 suffix (${s4} bits) is longer than the IPv6 ` +
+          `suffix (${s6} bits); RFC 7757 needs 32 - IPv4 length <= 128 - IPv6 length`,
+      );
+    }
+  });
+  // Prefixes nest or are disjoint, so after sorting by (start, length) identical prefixes
+  // are neighbours, and an entry overlaps an earlier one exactly when it starts before
+  // the furthest end seen so far.
+  const check = (family: string, key: (e: EamEntry) => [bigint, bigint, number]) => {
+    const keyed = entries.map((e, i) => ({ i, k: key(e) }));
+    keyed.sort((a, b) => a.k[0] < b.k[0] ? -1 : a.k[0] > b.k[0] ? 1 : a.k[2] - b.k[2] || a.i - b.i);
+    let far = -1n, farAt = -1;
+    keyed.forEach(({ i, k: [start, end, len] }, n) => {
+      const e = entries[i];
+      const prev = n > 0 ? keyed[n - 1] : undefined;
+      if (prev && prev.k[0] === start && prev.k[2] === len) {
+        const [a, b] = [prev.i, i].sort((x, y) => x - y);
+        const same = family === "IPv4" ? entries[b].ipv6 : entries[b].ipv4;
+        const other = family === "IPv4" ? entries[a].ipv6 : entries[a].ipv4;
+        const dup = same.len === other.len &&
+          (family === "IPv4"
+            ? start6(entries[a]) === start6(entries[b])
+            : entries[a].ipv4.addr === entries[b].ipv4.addr);
+        throw new AddressError(
+          `EAM #${b + 1} (${show(entries[b])}) ` +
+            (dup
+              ? `is a duplicate of EAM #${a + 1}`
+              : `has the same ${family} prefix as EAM #${a + 1} (${show(entries[a])}); ` +
+                `one address cannot have two translations (RFC 7757)`),
+        );
+      }
+      if (farAt >= 0 && start <= far && !allowOverlap) {
+        const o = entries[farAt];
+        const fmt = (x: EamEntry) =>
+          family === "IPv4" ? formatPrefix4(x.ipv4) : formatPrefix6(x.ipv6);
+        throw new AddressError(
+          `EAM #${i + 1} (${show(e)}): ${family} prefix ${fmt(e)} overlaps ${fmt(o)} of ` +
+            `EAM #${farAt + 1} (${show(o)}); overlapping EAMs translate asymmetrically ` +
+            `(allow overlap explicitly to accept this; the longest prefix then wins)`,
+        );
+      }
+      if (farAt < 0 || end > far) [far, farAt] = [end, i];
+    });
+  };
+  check("IPv4", (e) => {
+    const s = BigInt(e.ipv4.addr);
+    return [s, s | BigInt((~mask4(e.ipv4.len)) >>> 0), e.ipv4.len];
+  });
+  check("IPv6", (e) => {
+    const s = start6(e);
+    return [s, s | ((1n << BigInt(128 - e.ipv6.len)) - 1n), e.ipv6.len];
+  });
+}
+
+export class EamTable {
+  readonly size: number;
+  readonly #entries: readonly EamEntry[];
+  readonly #p4: Uint32Array;
+  readonly #len4: Uint8Array;
+  readonly #p6: Uint32Array; // 4 words per entry
+  readonly #len6: Uint8Array;
+  readonly #idx4: LengthIndex;
+  readonly #idx6: LengthIndex;
+
+  /** Throws AddressError naming the offending entries (1-based, in the given order). */
+  constructor(entries: readonly EamEntry[] = [], opts: EamTableOptions = {}) {
+    validate(entries, opts.allowOverlap ?? false);
+    const n = entries.length;
+    this.size = n;
+    this.#entries = Object.freeze([...entries]);
+    this.#p4 = Uint32Array.from(entries, (e) => e.ipv4.addr);
+    this.#len4 = Uint8Array.from(entries, (e) => e.ipv4.len);
+    this.#len6 = Uint8Array.from(entries, (e) => e.ipv6.len);
+    this.#p6 = new Uint32Array(4 * n);
+    entries.forEach((e, i) => {
+      for (let j = 0; j < 4; j++) this.#p6[4 * i + j] = readWord(e.ipv6.addr, 4 * j);
+    });
+    const p4 = this.#p4, p6 = this.#p6;
+    this.#idx4 = buildIndex(n, (i) => this.#len4[i], (i) => mix(p4[i]));
+    this.#idx6 = buildIndex(
+      n,
+      (i) => this.#len6[i],
+      (i) => hash6(p6[4 * i], p6[4 * i + 1], p6[4 * i + 2], p6[4 * i + 3]),
+    );
+  }
+
+  /** The entries as configured, for /status. */
+  entries(): readonly EamEntry[] {
+    return this.#entries;
+  }
+
+  /** Index of the entry whose IPv4 prefix is the longest match for v4, or -1. */
+  find4(v4: number): number {
+    const { lens, offs, masks, slots } = this.#idx4;
+    const p4 = this.#p4;
+    for (let j = 0; j < lens.length; j++) {
+      const key = (v4 & mask4(lens[j])) >>> 0;
+      const base = offs[j], m = masks[j];
+      let s = mix(key) & m;
+      for (let i = slots[base + s]; i !== -1; i = slots[base + s]) {
+        if (p4[i] === key) return i;
+        s = (s + 1) & m;
+      }
+    }
+    return -1;
+  }
+
+  /** Index of the entry whose IPv6 prefix is the longest match for b[off..off+16], or -1. */
+  find6(b: Uint8Array, off: number): number {
+    const { lens, offs, masks, slots } = this.#idx6;
+    const p6 = this.#p6;
+    const a0 = readWord(b, off), a1 = readWord(b, off + 4);
+    const a2 = readWord(b, off + 8), a3 = readWord(b, off + 12);
+    for (let j = 0; j < lens.length; j++) {
+      const mo = 4 * lens[j];
+      const w0 = (a0 & MASK6[mo]) >>> 0, w1 = (a1 & MASK6[mo + 1]) >>> 0;
+      const w2 = (a2 & MASK6[mo + 2]) >>> 0, w3 = (a3 & MASK6[mo + 3]) >>> 0;
+      const base = offs[j], m = masks[j];
+      let s = hash6(w0, w1, w2, w3) & m;
+      for (let i = slots[base + s]; i !== -1; i = slots[base + s]) {
+        const q = 4 * i;
+        if (p6[q] === w0 && p6[q + 1] === w1 && p6[q + 2] === w2 && p6[q + 3] === w3) return i;
+        s = (s + 1) & m;
+      }
+    }
+    return -1;
+  }
+
+  contains4(v4: number): boolean {
+    return this.find4(v4) >= 0;
+  }
+
+  contains6(b: Uint8Array, off: number): boolean {
+    return this.find6(b, off) >= 0;
+  }
+
+  /**
+   * RFC 7757 3.2, IPv4 to IPv6: if an entry matches v4, write its IPv6 prefix with the
+   * IPv4 suffix bits placed right after it into out[off..off+16] and return true. IPv6
+   * suffix bits beyond the IPv4 suffix are zero. Returns false (out untouched) otherwise.
+   */
+  lookup4(v4: number, out: Uint8Array, off: number): boolean {
+    const i = this.find4(v4);
+    if (i < 0) return false;
+    const k = 32 - this.#len4[i];
+    const p6 = this.#p6, q = 4 * i;
+    let w0 = p6[q], w1 = p6[q + 1], w2 = p6[q + 2], w3 = p6[q + 3];
+    if (k > 0) {
+      const s = (v4 & lowMask(k)) >>> 0;
+      const pos = this.#len6[i], w = pos >>> 5, e = (pos & 31) + k;
+      // The k suffix bits start at bit `pos`; they cover word w and maybe word w + 1.
+      let hi, lo = 0;
+      if (e <= 32) hi = (s << (32 - e)) >>> 0;
+      else {
+        hi = s >>> (e - 32);
+        lo = (s << (64 - e)) >>> 0;
+      }
+      if (w === 0) (w0 |= hi), (w1 |= lo);
+      else if (w === 1) (w1 |= hi), (w2 |= lo);
+      else if (w === 2) (w2 |= hi), (w3 |= lo);
+      else w3 |= hi;
+    }
+    writeWord(out, off, w0);
+    writeWord(out, off + 4, w1);
+    writeWord(out, off + 8, w2);
+    writeWord(out, off + 12, w3);
+    return true;
+  }
+
+  /**
+   * RFC 7757 3.2, IPv6 to IPv4: the IPv4 address (uint32) for b[off..off+16], or -1 when
+   * no entry matches. IPv6 suffix bits beyond the IPv4 suffix are ignored.
+   */
+  lookup6(b: Uint8Array, off: number): number {
+    const i = this.find6(b, off);
+    if (i < 0) return -1;
+    const k = 32 - this.#len4[i];
+    if (k === 0) return this.#p4[i];
+    const pos = this.#len6[i], e = (pos & 31) + k;
+    const wo = off + 4 * (pos >>> 5);
+    const hi = readWord(b, wo);
+    const s = e <= 32
+      ? hi >>> (32 - e)
+      : ((hi << (e - 32)) | (readWord(b, wo + 4) >>> (64 - e))) >>> 0;
+    return (this.#p4[i] | (s & lowMask(k))) >>> 0;
+  }
+}
+
+function writeWord(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = (v >>> 16) & 255;
+  b[o + 2] = (v >>> 8) & 255;
+  b[o + 3] = v & 255;
+}
