@@ -71,13 +71,20 @@ pref64-lifetime = 1800         # seconds, a multiple of 8, at most 65528 (RFC 87
 listen = ["[::1]:53", "127.0.0.1:53"]
 upstream = ["resolv.conf"]     # "resolv.conf" or addresses like "192.0.2.53", "[2001:db8::53]:53"
 allow = ["::1/128", "127.0.0.0/8"]  # others get REFUSED; "any" and "!prefix" work too
-upstream-timeout-ms = 2000
+upstream-timeout-ms = 1500      # per upstream attempt
+upstream-attempts = 2           # attempts per upstream before failing over to the next
+cache-size = 10000              # cached DNS messages; 0 turns the cache off
+rate-limit = 0                  # per-client queries per second; 0 = no limit
+rate-burst = 0                  # token-bucket burst for rate-limit
+tcp-idle-timeout-ms = 10000     # idle DNS-over-TCP connections close (RFC 7766 6.2.3)
+fast-path = false               # serve UDP via the shim's recvmmsg/sendmmsg in a worker
 
 [dns64]                        # RFC 6147
 # prefixes = ["64:ff9b::/96"]  # omitted: translator.pool6; [] turns DNS64 off (plain proxy)
 clients = ["any"]              # which clients get synthesized AAAA
 mapped = ["!10.0.0.0/8", "!172.16.0.0/12", "!192.168.0.0/16", "any"]  # which A records map
 exclude = ["::ffff:0:0/96"]    # AAAA in these prefixes count as absent (RFC 6147 5.1.4)
+exclude-domains = []           # names (and names below them) never synthesized
 break-dnssec = false           # synthesize even when the client set DO (RFC 6147 5.5)
 
 [validator]                    # RFC 4035, RFC 8683 4.1.3

@@ -12,6 +12,7 @@ import {
 } from "./types.ts";
 import {
   aclValue,
+  domainNameValue,
   interfaceNameValue,
   ipAddrValue,
   ipv4Value,
@@ -190,12 +191,24 @@ const dns = section("dns", {
     parsed((s): Upstream => s === "resolv.conf" ? "resolv.conf" : socketAddrValue(s, 53)),
   ).prefault(["resolv.conf"]),
   "allow": z.array(parsed((s) => aclValue(s, 46))).prefault(["::1/128", "127.0.0.0/8"]),
-  "upstream-timeout-ms": int(100, 60000, 2000),
+  "upstream-timeout-ms": int(100, 60000, 1500),
+  "upstream-attempts": int(1, 10, 2),
+  "cache-size": int(0, 10_000_000, 10000),
+  "rate-limit": int(0, 10_000_000, 0),
+  "rate-burst": int(0, 10_000_000, 0),
+  "tcp-idle-timeout-ms": int(100, 3_600_000, 10000),
+  "fast-path": bool(false),
 }).prefault({}).transform((d) => ({
   listen: d.listen,
   upstream: d.upstream,
   allow: d.allow,
   upstreamTimeoutMs: d["upstream-timeout-ms"],
+  upstreamAttempts: d["upstream-attempts"],
+  cacheSize: d["cache-size"],
+  rateLimit: d["rate-limit"],
+  rateBurst: d["rate-burst"],
+  tcpIdleTimeoutMs: d["tcp-idle-timeout-ms"],
+  fastPath: d["fast-path"],
 }));
 
 const dns64 = section("dns64", {
@@ -204,12 +217,14 @@ const dns64 = section("dns64", {
   "mapped": z.array(parsed((s) => aclValue(s, 4)))
     .prefault(["!10.0.0.0/8", "!172.16.0.0/12", "!192.168.0.0/16", "any"]),
   "exclude": z.array(parsed(prefix6Value)).prefault(["::ffff:0:0/96"]),
+  "exclude-domains": z.array(parsed(domainNameValue)).prefault([]),
   "break-dnssec": bool(false),
 }).prefault({}).transform((d) => ({
   prefixes: d.prefixes,
   clients: d.clients,
   mapped: d.mapped,
   exclude: d.exclude,
+  excludeDomains: d["exclude-domains"],
   breakDnssec: d["break-dnssec"],
 }));
 

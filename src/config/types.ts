@@ -105,7 +105,19 @@ export interface DnsConfig {
   readonly listen: readonly SocketAddr[];
   readonly upstream: readonly Upstream[];
   readonly allow: readonly AclEntry[];
+  /** Per upstream attempt. */
   readonly upstreamTimeoutMs: number;
+  /** Attempts per upstream before failing over to the next. */
+  readonly upstreamAttempts: number;
+  /** Cached DNS messages; 0 turns the cache off. */
+  readonly cacheSize: number;
+  /** Per-client queries per second; 0 means no limit. */
+  readonly rateLimit: number;
+  readonly rateBurst: number;
+  /** Idle DNS-over-TCP connections close after this (RFC 7766 6.2.3). */
+  readonly tcpIdleTimeoutMs: number;
+  /** Serve UDP through the shim's recvmmsg/sendmmsg in a worker. */
+  readonly fastPath: boolean;
 }
 
 export interface Dns64Config {
@@ -116,6 +128,9 @@ export interface Dns64Config {
   readonly mapped: readonly AclEntry[];
   /** AAAA records in these prefixes count as absent (RFC 6147 5.1.4). */
   readonly exclude: readonly Prefix6[];
+  /** Names (and all names below them) never synthesized. */
+  readonly excludeDomains: readonly string[];
+  /** RFC 6147 5.5: synthesize even for DO=1 CD=1 queries. */
   readonly breakDnssec: boolean;
 }
 

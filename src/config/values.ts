@@ -171,3 +171,17 @@ export function interfaceNameValue(s: string): string {
 export function ipAddrValue(s: string): string {
   return s.includes(":") ? formatIPv6(ipv6Value(s)) : formatIPv4(ipv4Value(s));
 }
+
+/** A domain name in presentation form, lower-cased, without the trailing dot. */
+export function domainNameValue(s: string): string {
+  const name = s.toLowerCase().replace(/\.$/, "");
+  if (name.length === 0 || name.length > 253) {
+    throw new ValueError(`"${s}" is not a domain name (1 to 253 characters)`);
+  }
+  for (const label of name.split(".")) {
+    if (label.length === 0 || label.length > 63 || !/^[a-z0-9_-]+$/.test(label)) {
+      throw new ValueError(`"${s}" is not a domain name (bad label "${label}")`);
+    }
+  }
+  return name;
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env -S deno run -A
+// xlat64 command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import denoJson from "./deno.json" with { type: "json" };
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_CONFIG_TOML,
+  defaultConfig,
+  loadConfig,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./src/config/mod.ts";
+import { getLogger, setupLogging } from "./src/log.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const VERSION: string = denoJson.version;
+
+/** Raised by a command whose module has not landed yet. */
+class NotAvailable extends Error {}
+
+/**
+ * Import a module that another part of xlat64 provides. The specifier is built at run
+ * time so that `deno check` passes before that module exists; such a command then fails
+ * with a clear message instead of a stack trace.
+ */
+async function optionalModule<T>(path: string, what: string): Promise<T> {
+  const url = new URL(path, import.meta.url);
+  try {
+    await Deno.stat(url);
+  } catch {
+    throw new NotAvailable(`${what} is not available yet in this build (${path} is missing)`);
+  }
+  return await import(url.href) as T;
+}
+
+// The shapes of modules other parts of xlat64 provide (see optionalModule).
+interface SupervisorModule {
+  runAppliance(cfg: Config, opts: { configPath?: string }): Promise<number>;
+}
+interface LabModule {
+  runLab(opts: Record<string, never>): Promise<number>;
+}
+interface ReplayModule {
+  replay(cfg: Config, inPath: string, outPath: string): Promise<unknown>;
+  formatReplaySummary(r: never): string;
+}
+
+interface GlobalLogOpts {
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+}
+
+const EXAMPLES = `
+Examples:
+  xlat64 lab                                   build a throwaway lab and show NAT64 working
+  xlat64 config --print-default > xlat64.toml  start a config from the defaults
+  xlat64 check --config xlat64.toml            validate it (exit 2 with every error)
+  xlat64 run --config xlat64.toml              run the appliance
+  xlat64 status --sessions                     what the running appliance is doing
+  xlat64 replay --config xlat64.toml in.pcap out.pcap   translate a capture offline
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.`;
+
+function buildProgram(setExit: (code: number) => void) {
+  const program = new Command()
+    .name("xlat64")
+    .description(
+      "NAT64/464XLAT edge appliance: SIIT (RFC 7915), stateful NAT64 (RFC 6146), CLAT " +
+        "(RFC 6877), DNS64 (RFC 6147), prefix discovery, status endpoint.",
+    )
+    .version(VERSION, "-V, --version", "print the version")
+    .addOption(
+      new Option("--log-level <level>", "log level (default: [log] level, else info)")
+        .choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option("--log-format <format>", "log format: text lines, or JSON lines")
+        .choices(LOG_FORMATS),
+    )
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXAMPLES);
+
+  const globals = (): GlobalLogOpts => program.opts();
+  const logFrom = (level?: LogLevel, format?: LogFormat) =>
+    setupLogging({
+      level: globals().logLevel ?? level ?? "info",
+      format: globals().logFormat ?? format ?? "text",
+    });
+
+  program.command("run")
+    .description("start the appliance (embedded default config without --config)")
+    .option("-c, --config <file>", "TOML config file")
+    .action(async (opts) => {
+      const cfg = opts.config ? await loadConfig(opts.config) : defaultConfig();
+      await logFrom(cfg.log.level, cfg.log.format);
+      const { runAppliance } = await optionalModule<SupervisorModule>(
+        "./src/io/supervisor.ts",
+        "the appliance (xlat64 run)",
+      );
+      setExit(await runAppliance(cfg, { configPath: opts.config }));
+    });
+
+  program.command("check")
+    .description("validate a config file; prints every error with file, key and reason")
+    .requiredOption("-c, --config <file>", "TOML config file")
+    .action(async (opts) => {
+      await loadConfig(opts.config);
+      console.log(`ok: ${opts.config}`);
+    });
+
+  program.command("replay")
+    .description(
+      "run every packet of IN through the translator (pcap timestamps as the clock) and " +
+        "write what it emits to OUT (raw IP)",
+    )
+    .option("-c, --config <file>", "TOML config file (default: the embedded default)")
+    .argument("<in>", "input pcap (raw IP, Ethernet or Linux cooked link type)")
+    .argument("<out>", "output pcap (raw IP)")
+    .action(async (inPath, outPath, opts) => {
+      const cfg = opts.config ? await loadConfig(opts.config) : defaultConfig();
+      await logFrom(cfg.log.level, cfg.log.format);
+      const { replay, formatReplaySummary } = await optionalModule<ReplayModule>(
+        "./src/io/replay.ts",
+        "offline replay",
+      );
+      const r = await replay(cfg, inPath, outPath);
+      console.log(formatReplaySummary(r as never));
+    });
+
+  program.command("lab")
+    .description(
+      "build a throwaway lab in network namespaces (IPv6-only client, IPv4-only server, " +
+        "xlat64 between), run real clients through it, print what happened, tear it down",
+    )
+    .action(async () => {
+      const { runLab } = await optionalModule<LabModule>(
+        "./src/lab/lab.ts",
+        "the lab (xlat64 lab)",
+      );
+      setExit(await runLab({}));
+    });
+
+  program.command("status")
+    .description("pretty-print the running appliance's /status")
+    .option("--url <url>", "status endpoint", "http://127.0.0.1:8064")
+    .option("--sessions [n]", "also list NAT64 sessions (up to n, default 100)")
+    .action(async (opts) => {
+      const { printStatus } = await import("./src/status/client.ts");
+      const sessions = opts.sessions === undefined
+        ? undefined
+        : opts.sessions === true
+        ? true
+        : positiveInt(opts.sessions, "--sessions");
+      const r: unknown = await printStatus(opts.url, { sessions });
+      if (typeof r === "number") setExit(r);
+    });
+
+  program.command("config")
+    .description("configuration helpers")
+    .option("--print-default", "print the embedded default config (every key, documented)")
+    .action((opts, cmd) => {
+      if (!opts.printDefault) {
+        cmd.error("error: nothing to do: try --print-default", { exitCode: 2 });
+      }
+      Deno.stdout.writeSync(new TextEncoder().encode(DEFAULT_CONFIG_TOML));
+    });
+
+  program.command("version")
+    .description("print the version of xlat64 and of the runtime")
+    .action(() => {
+      console.log(
+        `xlat64 ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8}, ` +
+          `typescript ${Deno.version.typescript})`,
+      );
+    });
+
+  program.hook("preAction", async () => {
+    await logFrom();
+  });
+  return program;
+}
+
+function positiveInt(s: string, flag: string): number {
+  if (!/^[1-9][0-9]*$/.test(s)) {
+    throw new CommanderError(EXIT_USAGE, "xlat64.usage", `error: ${flag} needs a positive integer`);
+  }
+  return Number(s);
+}
+
+/** Runs the CLI on `args` (without the program name) and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram((c) => code = c);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "xlat64.usage") console.error(e.message);
+      // Commander already printed its message; help and --version exit 0.
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return EXIT_USAGE;
+    }
+    if (e instanceof NotAvailable) {
+      console.error(`xlat64: ${e.message}`);
+      return EXIT_FAILURE;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    getLogger("main").debug("failed: {error}", { error: e });
+    const detail = e instanceof Error && !isOperational(e) ? e.stack ?? msg : msg;
+    console.error(`xlat64: ${detail}`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** Errors whose message says it all (no stack trace needed). */
+function isOperational(e: Error): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
+    e instanceof Deno.errors.AddrInUse || e.name === "PcapError";
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
