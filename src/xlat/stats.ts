@@ -17,13 +17,15 @@ export const DROP_REASONS = [
   "fragmented_icmp",
   "udp_zero_checksum",
   "routing_header",
+  "source_route",
   "too_big",
   "icmp_error_rate",
   "no_output_space",
 ] as const;
 export type DropReason = typeof DROP_REASONS[number];
+/** Reason codes start at 1 so that checks can return `0 | DROP.x` with 0 meaning "pass". */
 export const DROP: { readonly [K in DropReason]: number } = Object.fromEntries(
-  DROP_REASONS.map((r, i) => [r, i]),
+  DROP_REASONS.map((r, i) => [r, i + 1]),
 ) as { [K in DropReason]: number };
 
 /** Fixed slots before the per-reason drop counters. */
@@ -48,13 +50,13 @@ export class Stats {
   constructor(buf: ArrayBufferLike = new ArrayBuffer(STATS_LEN * 8)) {
     this.v = new Float64Array(buf, 0, STATS_LEN);
   }
-  /** Count a drop; `v6in` tells the direction (true: the dropped packet was IPv6). */
+  /** Count a drop (`reason` is a DROP code, >= 1); `v6in`: the dropped packet was IPv6. */
   drop(reason: number, v6in: boolean): void {
     this.v[v6in ? SLOT.drops64 : SLOT.drops46]++;
-    this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + reason]++;
+    this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + reason - 1]++;
   }
   drops(reason: DropReason, v6in: boolean): number {
-    return this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + DROP[reason]];
+    return this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + DROP[reason] - 1];
   }
   /** Add another worker's counters (for aggregation on the main thread). */
   addFrom(o: Stats): void {

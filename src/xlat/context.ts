@@ -1,0 +1,76 @@
+// Long-lived state one translator instance shares between its steps: options, counters,
+// parse scratch, the address mapper and the ICMP error rate limiter. Created once; the
+// packet path only mutates it.
+import { Ipv4Info } from "../packet/ipv4.ts";
+import { Ipv6Info } from "../packet/ipv6.ts";
+import type { XlatOptions } from "./options.ts";
+import type { Stats } from "./stats.ts";
+import type { AddressMapper } from "../addr/mapper.ts";
+import type { Rfc6791Pool4, Rfc6791Pool6 } from "../addr/rfc6791.ts";
+
+/** RFC 4443 2.4 (f) / RFC 1812 4.3.2.8: ICMP errors the translator originates are limited. */
+export interface IcmpRateLimit {
+  /** Errors per second, sustained. */
+  readonly perSecond: number;
+  /** Bucket size. */
+  readonly burst: number;
+}
+
+export const DEFAULT_ICMP_RATE: IcmpRateLimit = { perSecond: 1000, burst: 200 };
+
+export class XlatContext {
+  readonly in4 = new Ipv4Info();
+  readonly in6 = new Ipv6Info();
+  readonly inner4 = new Ipv4Info();
+  readonly inner6 = new Ipv6Info();
+  /** IPv4 Identification for unfragmented 6->4 packets (RFC 7915 5.1). */
+  ipId = 0;
+  private tokens: number;
+  private lastRefill = -1;
+
+  /** Source of ICMPv4 errors the translator generates (RFC 7600 dummy address default). */
+  readonly icmpSrc4: number;
+  /** Source of ICMPv6 errors the translator generates (16 bytes). */
+  readonly icmpSrc6: Uint8Array;
+  readonly lowestIpv6Mtu: number;
+  /** Per packet: 4->6 maps with the RFC 7757 hairpin rules (set by translate46). */
+  hairpin = false;
+  /** Long-lived buffer for the IPv4 form of an intrinsically hairpinned packet. */
+  readonly scratch = new Uint8Array(65536);
+
+  constructor(
+    readonly opts: XlatOptions,
+    readonly stats: Stats,
+    readonly addr: AddressMapper,
+    /** RFC 6791 pools: sources for translated ICMP errors from untranslatable routers. */
+    readonly pool4: Rfc6791Pool4 | null,
+    readonly pool6: Rfc6791Pool6 | null,
+    readonly rate: IcmpRateLimit,
+    icmpSrc4: number,
+    icmpSrc6: Uint8Array,
+  ) {
+    this.tokens = rate.burst;
+    this.icmpSrc4 = icmpSrc4;
+    this.icmpSrc6 = icmpSrc6;
+    this.lowestIpv6Mtu = Math.min(opts.lowestIpv6Mtu, opts.ipv6Mtu);
+    this.ipId = (Math.random() * 0x10000) | 0;
+  }
+
+  /** Takes one token for an ICMP error at time `now` (ms); false when over the limit. */
+  takeIcmpToken(now: number): boolean {
+    if (this.lastRefill < 0 || now < this.lastRefill) this.lastRefill = now;
+    const add = ((now - this.lastRefill) * this.rate.perSecond) / 1000;
+    if (add >= 1) {
+      this.tokens = Math.min(this.rate.burst, this.tokens + add);
+      this.lastRefill = now;
+    }
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+}
