@@ -1,0 +1,238 @@
+// Caches honouring TTLs (RFC 1035 7.4) and negative caching (RFC 2308 5), bounded in
+// entries and bytes, least recently used out first. Sans-I/O: callers pass `now` (ms).
+//
+// MessageCache holds decoded upstream answers (what DNS64 and forwarding look up).
+// ResponseCache holds finished responses as bytes with the offsets of their TTL fields,
+// so a hit is answered by copying the bytes and patching ID, question case and TTLs
+// (the fast path: no decode, no encode).
+import { negativeTtl } from "./dns64.ts";
+import {
+  HEADER_LEN,
+  type Message,
+  RCODE,
+  rcodeOf,
+  type ResourceRecord,
+  ttlOffsets,
+  TYPE,
+} from "./wire.ts";
+
+/** RFC 2308 5 / RFC 8767 style: a TTL we are willing to cache a message for, or 0. */
+export function cacheTtl(msg: Message, maxTtl: number): number {
+  const rc = rcodeOf(msg.flags);
+  if (rc !== RCODE.NOERROR && rc !== RCODE.NXDOMAIN) return 0; // SERVFAIL etc.: not cached
+  const hasAnswer = msg.answer.length > 0;
+  if (rc === RCODE.NXDOMAIN || !hasAnswer) {
+    // RFC 2308 5: negative answers are cached for the SOA's negative TTL; none, no caching.
+    const neg = negativeTtl(msg);
+    if (neg === null) return 0;
+    let ttl = neg;
+    for (const r of msg.answer) ttl = Math.min(ttl, r.ttl);
+    return Math.min(ttl, maxTtl);
+  }
+  let ttl = maxTtl;
+  const all: ResourceRecord[][] = [msg.answer, msg.authority, msg.additional];
+  for (const sec of all) for (const r of sec) if (r.type !== TYPE.OPT) ttl = Math.min(ttl, r.ttl);
+  return ttl;
+}
+
+interface Entry<V> {
+  value: V;
+  storedAt: number;
+  expiresAt: number;
+  bytes: number;
+}
+
+/** Map-ordered LRU with expiry and a byte budget. */
+export class TtlLru<V> {
+  private readonly map = new Map<string, Entry<V>>();
+  private bytes = 0;
+  constructor(readonly maxEntries: number, readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string, now: number): Entry<V> | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (now >= e.expiresAt) {
+      this.delete(key, e);
+      return undefined;
+    }
+    // Refresh recency: Map iteration order is insertion order.
+    this.map.delete(key);
+    this.map.set(key, e);
+    return e;
+  }
+
+  set(key: string, value: V, now: number, ttlSeconds: number, bytes: number): void {
+    if (ttlSeconds <= 0 || this.maxEntries <= 0 || bytes > this.maxBytes) return;
+    const old = this.map.get(key);
+    if (old) this.delete(key, old);
+    this.map.set(key, { value, storedAt: now, expiresAt: now + ttlSeconds * 1000, bytes });
+    this.bytes += bytes;
+    while (this.map.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const first = this.map.keys().next();
+      if (first.done) break;
+      this.delete(first.value, this.map.get(first.value)!);
+    }
+  }
+
+  private delete(key: string, e: Entry<V>): void {
+    this.map.delete(key);
+    this.bytes -= e.bytes;
+  }
+}
+
+function agedRecords(rrs: ResourceRecord[], elapsed: number): ResourceRecord[] {
+  return rrs.map((r) => r.type === TYPE.OPT ? r : { ...r, ttl: Math.max(0, r.ttl - elapsed) });
+}
+
+/** Rough heap cost of a decoded message, for the byte budget. */
+function messageBytes(m: Message): number {
+  let n = 64 + m.question.length * 64;
+  for (const sec of [m.answer, m.authority, m.additional]) {
+    for (const r of sec) n += 48 + r.name.length * 2 + r.data.length;
+  }
+  return n;
+}
+
+export class MessageCache {
+  readonly lru: TtlLru<Message>;
+  constructor(maxEntries: number, maxBytes: number, readonly maxTtl: number) {
+    this.lru = new TtlLru(maxEntries, maxBytes);
+  }
+
+  /** The cached message with TTLs reduced by the time it spent in the cache. */
+  get(key: string, now: number): Message | null {
+    const e = this.lru.get(key, now);
+    if (!e) return null;
+    const elapsed = Math.floor((now - e.storedAt) / 1000);
+    const m = e.value;
+    if (elapsed === 0) return m;
+    return {
+      ...m,
+      answer: agedRecords(m.answer, elapsed),
+      authority: agedRecords(m.authority, elapsed),
+      additional: agedRecords(m.additional, elapsed),
+    };
+  }
+
+  put(key: string, msg: Message, now: number): void {
+    this.lru.set(key, msg, now, cacheTtl(msg, this.maxTtl), messageBytes(msg));
+  }
+}
+
+export interface CachedResponse {
+  readonly bytes: Uint8Array;
+  readonly ttls: readonly number[];
+  /** End of the question section: bytes [12, qEnd) are replaced by the query's. */
+  readonly qEnd: number;
+}
+
+export class ResponseCache {
+  readonly lru: TtlLru<CachedResponse>;
+  constructor(maxEntries: number, maxBytes: number) {
+    this.lru = new TtlLru(maxEntries, maxBytes);
+  }
+
+  put(key: string, resp: Uint8Array, qEnd: number, ttlSeconds: number, now: number): void {
+    const ttls = ttlOffsets(resp);
+    if (!ttls) return;
+    this.lru.set(key, { bytes: resp, ttls, qEnd }, now, ttlSeconds, resp.length + 64);
+  }
+
+  /**
+   * Answer `query` (whose question section ends at qEnd) from the cache into `out`:
+   * copy, set the query's ID and question bytes (keeps its 0x20 case), age the TTLs.
+   * Returns the response length, or 0 on a miss or when it exceeds `limit`.
+   */
+  answer(
+    key: string,
+    query: Uint8Array,
+    qEnd: number,
+    now: number,
+    out: Uint8Array,
+    limit: number,
+  ): number {
+    const e = this.lru.get(key, now);
+    if (!e) return 0;
+    const c = e.value;
+    const len = c.bytes.length;
+    if (len > limit || len > out.length || c.qEnd !== qEnd) return 0;
+    out.set(c.bytes, 0);
+    out[0] = query[0];
+    out[1] = query[1];
+    for (let i = HEADER_LEN; i < qEnd; i++) out[i] = query[i];
+    const elapsed = Math.floor((now - e.storedAt) / 1000);
+    if (elapsed > 0) {
+      for (const off of c.ttls) {
+        const ttl =
+          ((out[off] << 24) | (out[off + 1] << 16) | (out[off + 2] << 8) | out[off + 3]) >>> 0;
+        const v = ttl > elapsed ? ttl - elapsed : 0;
+        out[off] = v >>> 24;
+        out[off + 1] = (v >>> 16) & 255;
+        out[off + 2] = (v >>> 8) & 255;
+        out[off + 3] = v & 255;
+      }
+    }
+    return len;
+  }
+}
+
+/** Lower-case the ASCII letters of a wire name for cache keys. */
+const lower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
+
+/** Facts about a well-formed, simple query, read from its bytes without decoding. */
+export interface QueryShape {
+  /** Cache key: lower-cased question, RD/CD, EDNS presence and DO, synthesis eligibility. */
+  key: string;
+  qEnd: number;
+  qtype: number;
+  /** Largest UDP response the client accepts (RFC 6891 6.2.5; 512 without EDNS). */
+  udpLimit: number;
+}
+
+/**
+ * Read a query of the usual shape (QR=0, opcode 0, one question, no answer/authority,
+ * at most an OPT with version 0 and no options beyond the record) into a QueryShape.
+ * Anything else returns null and takes the slow path.
+ */
+export function queryShape(b: Uint8Array, len: number, synth: boolean): QueryShape | null {
+  if (len < HEADER_LEN + 5) return null;
+  if ((b[2] & 0xf8) !== 0) return null; // QR=1 or opcode != QUERY
+  if (b[4] !== 0 || b[5] !== 1 || b[6] !== 0 || b[7] !== 0 || b[8] !== 0 || b[9] !== 0) return null;
+  const ar = (b[10] << 8) | b[11];
+  if (ar > 1) return null;
+  let key = "";
+  let pos = HEADER_LEN;
+  for (;;) {
+    if (pos >= len) return null;
+    const l = b[pos];
+    if (l === 0) break;
+    if (l > 63 || pos + l + 1 > len) return null;
+    key += String.fromCharCode(l);
+    for (let i = pos + 1; i <= pos + l; i++) key += String.fromCharCode(lower(b[i]));
+    pos += l + 1;
+  }
+  if (pos + 5 > len) return null;
+  const qtype = (b[pos + 1] << 8) | b[pos + 2];
+  const qclass = (b[pos + 3] << 8) | b[pos + 4];
+  const qEnd = pos + 5;
+  let udpLimit = 512;
+  let ednsBits = 0;
+  if (ar === 1) {
+    // Root owner, type OPT, then class = UDP size, TTL = ext-rcode/version/flags.
+    if (qEnd + 11 > len || b[qEnd] !== 0 || b[qEnd + 1] !== 0 || b[qEnd + 2] !== TYPE.OPT) {
+      return null;
+    }
+    if (b[qEnd + 6] !== 0) return null; // version 0 only; others get BADVERS on the slow path
+    const rdlen = (b[qEnd + 9] << 8) | b[qEnd + 10];
+    if (qEnd + 11 + rdlen !== len) return null;
+    udpLimit = Math.max(512, (b[qEnd + 3] << 8) | b[qEnd + 4]);
+    ednsBits = 1 | ((b[qEnd + 7] & 0x80) ? 2 : 0);
+  } else if (qEnd !== len) return null;
+  const bits = (b[2] & 0x01) | (b[3] & 0x30) | (ednsBits << 1) | (synth ? 8 : 0); // RD, AD, CD, EDNS, DO, synthesis
+  key += String.fromCharCode(0, qtype >> 8, qtype & 255, qclass >> 8, qclass & 255, bits);
+  return { key, qEnd, qtype, udpLimit };
+}
