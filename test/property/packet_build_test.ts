@@ -24,6 +24,7 @@ import {
   verifyL4Checksum6,
 } from "../../src/packet/l4.ts";
 import { IPPROTO } from "../../src/packet/proto.ts";
+import { writePcap } from "../../src/packet/pcap.ts";
 import { DROP } from "../../src/xlat/stats.ts";
 
 const a4 = fc.integer({ min: 0, max: 0xffffffff });
@@ -231,4 +232,100 @@ Deno.test("property: RFC 8200 4.5 fragments parse, keep the per-fragment headers
     ),
     { numRuns: 200 },
   );
+});
+
+function hasTshark(): boolean {
+  try {
+    return new Deno.Command("tshark", { args: ["-v"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+const haveTshark = hasTshark();
+
+Deno.test({
+  name:
+    `property: tshark (an independent dissector) finds every checksum good in 300 random built packets${
+      haveTshark ? "" : " (skipped: tshark not installed)"
+    }`,
+  ignore: !haveTshark,
+  fn() {
+    // Well-formed option TLVs only: random bytes would be (rightly) malformed options.
+    const v4opts = fc.constantFrom<number[]>([], [1, 1, 1, 1], [7, 7, 4, 0, 0, 0, 0], [
+      148,
+      4,
+      0,
+      0,
+    ]);
+    const v6opts = fc.constantFrom<number[]>([], [1, 2, 0, 0], [5, 2, 0, 0], [1, 0]);
+    const ext = fc.record({
+      hbh: fc.option(v6opts, { nil: undefined }),
+      dst1: fc.option(v6opts, { nil: undefined }),
+      routing: fc.option(
+        fc.record({
+          routingType: fc.constantFrom(0, 2, 4),
+          addresses: fc.array(a6, { minLength: 1, maxLength: 3 }),
+          segmentsLeft: fc.integer({ min: 0, max: 3 }),
+        }),
+        { nil: undefined },
+      ),
+      frag: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }),
+    }).map((r) => {
+      const e: Ext6[] = [];
+      if (r.hbh) e.push({ type: "hbh", options: r.hbh });
+      if (r.dst1) e.push({ type: "dst", options: r.dst1 });
+      if (r.routing) {
+        // Type 2 carries exactly one address (RFC 6275 6.4).
+        const rt = r.routing.routingType === 2
+          ? { ...r.routing, addresses: r.routing.addresses.slice(0, 1), segmentsLeft: 1 }
+          : r.routing;
+        e.push({ type: "routing", ...rt });
+      }
+      if (r.frag !== undefined) e.push({ type: "frag", id: r.frag });
+      return e;
+    });
+    const pkt = fc.oneof(
+      fc.tuple(ip4, v4opts, kind, port, port, payload).map(([ip, options, k, sport, dport, pl]) => {
+        const o = { ...ip, options, sport, dport, payload: pl };
+        return k === "udp" ? udp4(o) : k === "tcp" ? tcp4(o) : icmp4Echo(o);
+      }),
+      fc.tuple(a6, a6, ext, kind, port, port, payload).map(([src, dst, e, k, sport, dport, pl]) => {
+        const o = { src, dst, ext: e, sport, dport, payload: pl };
+        return k === "udp" ? udp6(o) : k === "tcp" ? tcp6(o) : icmp6Echo(o);
+      }),
+    );
+    const pkts = fc.sample(pkt, { numRuns: 300, seed: 64 });
+    const path = Deno.makeTempFileSync({ suffix: ".pcap" });
+    try {
+      Deno.writeFileSync(path, writePcap(pkts));
+      const fields = ["ip.checksum.status", "udp.checksum.status", "tcp.checksum.status"]
+        .concat(["icmp.checksum.status", "icmpv6.checksum.status", "_ws.malformed"]);
+      const out = new Deno.Command("tshark", {
+        args: [
+          ...["-r", path, "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"],
+          ...["-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=,"],
+          ...fields.flatMap((f) => ["-e", f]),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).outputSync();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      const lines = new TextDecoder().decode(out.stdout).trimEnd().split("\n");
+      assert.equal(lines.length, pkts.length);
+      lines.forEach((line, n) => {
+        const [ip, ...rest] = line.split(",");
+        const l4 = rest.slice(0, 4).filter((s) => s !== "");
+        // Wireshark checksum status: 1 good, 0 bad.
+        assert.deepEqual(l4, ["1"], `packet ${n}: ${line}`);
+        assert.ok(ip === "" || ip === "1", `packet ${n}: ${line}`);
+        // Random payloads may look like a broken application protocol; only the IP and
+        // transport layers must be well-formed.
+        const bad = /Malformed Packet: (IPv6|IPv4|IP|TCP|UDP|ICMP|ICMPv6)\]/.exec(rest[4] ?? "");
+        assert.equal(bad, null, `packet ${n} malformed: ${line}`);
+      });
+    } finally {
+      Deno.removeSync(path);
+    }
+  },
 });
