@@ -63,7 +63,7 @@ function describe(v: unknown): string {
 const EXPECTED: Record<string, string> = {
   string: "a string",
   int: "an integer",
-  number: "a number",
+  number: "an integer", // every numeric key is an integer
   boolean: "true or false",
   array: "a list",
   object: "a table",

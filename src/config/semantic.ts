@@ -1,6 +1,8 @@
 // Rules that span keys: mode requirements, overlaps, resolved defaults. Runs after the
 // schema has parsed every key, and reports every problem it finds.
+import { EamTable } from "../addr/eam.ts";
 import {
+  AddressError,
   contains4,
   contains6,
   formatIPv4,
@@ -76,16 +78,21 @@ export function resolveConfig(p: ParsedConfig, issues: KeyIssue[]): Config {
 
 type Bad = (key: string, reason: string) => void;
 
-function checkEam(p: ParsedConfig, bad: Bad): void {
+function checkEam(p: ParsedConfig, report: Bad): void {
   const eam = p.translator.eam;
+  let found = 0;
+  const bad: Bad = (k, r) => {
+    found++;
+    report(k, r);
+  };
   eam.forEach((e, i) => {
     const s4 = 32 - e.ipv4.len, s6 = 128 - e.ipv6.len;
-    if (s4 !== s6) {
+    if (s4 > s6) {
       bad(
         `translator.eam[${i}]`,
-        `suffix lengths differ: ${formatPrefix4(e.ipv4)} leaves ${s4} bits, ` +
-          `${formatPrefix6(e.ipv6)} leaves ${s6} bits; they must be equal so each address ` +
-          `maps to exactly one (RFC 7757 3.2)`,
+        `the IPv4 suffix of ${formatPrefix4(e.ipv4)} (${s4} bits) is longer than the IPv6 ` +
+          `suffix of ${formatPrefix6(e.ipv6)} (${s6} bits), so two IPv4 addresses would ` +
+          `share one IPv6 address (RFC 7757 3.2)`,
       );
     }
     for (let j = 0; j < i; j++) {
@@ -107,6 +114,15 @@ function checkEam(p: ParsedConfig, bad: Bad): void {
       }
     }
   });
+  // The table the translator builds is the final word (it may know rules added later).
+  if (found === 0) {
+    try {
+      new EamTable(eam);
+    } catch (e) {
+      if (!(e instanceof AddressError)) throw e;
+      report("translator.eam", e.message);
+    }
+  }
 }
 
 function checkPool4(pool4: readonly Pool4Entry[], bad: Bad): void {
