@@ -1,0 +1,64 @@
+// Messages and shared counters between the supervisor (main thread) and a data-path
+// worker. Control messages travel on a MessagePort the worker polls synchronously
+// between batches (receiveMessageOnPort), so its loop never has to yield to an event loop.
+import type { Mode } from "../config/types.ts";
+import type { PacketBatch } from "../packet/batch.ts";
+import type { Stats } from "../xlat/stats.ts";
+import type { XlatOptions } from "../xlat/options.ts";
+
+/** What a worker runs on every packet: a translator or any other engine with its shape. */
+export interface PacketEngine {
+  translate(pkt: Uint8Array, len: number, out: PacketBatch, nowMs: number): void;
+}
+
+/** A module that makes engines: `createEngine(mode, options, stats)`. */
+export interface EngineModule {
+  createEngine(mode: Mode, options: XlatOptions, stats: Stats): PacketEngine;
+}
+
+/** I/O counters of one worker (Float64Array over a SharedArrayBuffer). */
+export const IO = {
+  batches: 0, // read_batch calls that returned packets
+  packetsIn: 1,
+  bytesIn: 2,
+  packetsOut: 3,
+  bytesOut: 4,
+  writeFailures: 5, // packets the kernel refused on write
+  engineErrors: 6, // packets whose translation threw (a bug; counted, never fatal)
+  readErrors: 7,
+  reconfigures: 8,
+} as const;
+export const IO_LEN = 9;
+
+export interface WorkerInit {
+  readonly type: "init";
+  readonly id: number;
+  readonly fd: number;
+  readonly mode: Mode;
+  readonly options: XlatOptions;
+  /** SharedArrayBuffer for Stats (STATS_LEN float64s). */
+  readonly stats: SharedArrayBuffer;
+  /** SharedArrayBuffer for IO counters (IO_LEN float64s). */
+  readonly io: SharedArrayBuffer;
+  readonly control: MessagePort;
+  readonly readTimeoutMs: number;
+  readonly batchSize: number;
+  /** Tests: a module URL exporting `createEngine`, instead of the built-in engines. */
+  readonly engineModule?: string;
+}
+
+export type ControlMessage =
+  | { readonly type: "reconfigure"; readonly gen: number; readonly options: XlatOptions }
+  | { readonly type: "stop" };
+
+export type WorkerEvent =
+  | { readonly type: "running"; readonly id: number }
+  | { readonly type: "reconfigured"; readonly id: number; readonly gen: number }
+  | {
+    readonly type: "reconfigure-failed";
+    readonly id: number;
+    readonly gen: number;
+    readonly error: string;
+  }
+  | { readonly type: "stopped"; readonly id: number }
+  | { readonly type: "failed"; readonly id: number; readonly error: string };
