@@ -161,6 +161,25 @@ Deno.test("EAM: nested prefixes are rejected by default (as Jool without --force
   new EamTable([e("192.0.2.0/25", "2001:db8::/121"), e("192.0.2.128/25", "2001:db8::80/121")]);
 });
 
+Deno.test("EAM: a prefix nested at the very last address of another counts as overlap", () => {
+  assert.throws(
+    () =>
+      new EamTable([
+        e("192.0.2.0/24", "2001:db8:1::/120"),
+        e("192.0.2.255/32", "2001:db8:2::/128"),
+      ]),
+    /IPv4 prefix 192\.0\.2\.255\/32 overlaps 192\.0\.2\.0\/24/,
+  );
+  assert.throws(
+    () =>
+      new EamTable([
+        e("192.0.2.0/24", "2001:db8:1::/120"),
+        e("192.0.3.1/32", "2001:db8:1::ff/128"),
+      ]),
+    /IPv6 prefix 2001:db8:1::ff\/128 overlaps 2001:db8:1::\/120/,
+  );
+});
+
 Deno.test("EAM longest-prefix match with overlap allowed (Jool's overlapping-EAM example)", () => {
   // "Address 192.0.2.9 matches 192.0.2.8/29 better than 192.0.2.0/24, so it will get
   // translated as 2001:db8:bbbb::1, not 2001:db8:aaaa::9."
