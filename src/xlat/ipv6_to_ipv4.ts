@@ -199,7 +199,9 @@ function translateIcmpInfo64(b: Uint8Array, i: Ipv6Info, o: Uint8Array): number 
   put16(o, 20, tc);
   // ICMPv4 has no pseudo-header: take the ICMPv6 one out (RFC 4443 2.3).
   const oldSum = fold(oldTc + pseudo6(b, i.off + 8, i.off + 24, IPPROTO.ICMPV6, n));
-  put16(o, 22, adjust(get16(o, 22), oldSum, tc));
+  const c = adjust(get16(o, 22), oldSum, tc);
+  // RFC 1624 eqn. 3 yields 0x0000 where an all-zero message needs 0xffff: recompute then.
+  put16(o, 22, c !== 0 ? c : (put16(o, 22, 0), checksum(o, 20, n)));
   return n;
 }
 
