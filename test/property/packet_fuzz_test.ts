@@ -12,6 +12,7 @@ import {
   udp4,
   udp6,
 } from "../../src/packet/build.ts";
+import { describe } from "../../src/packet/describe.ts";
 import { Ipv4Info, parseIpv4 } from "../../src/packet/ipv4.ts";
 import { Ipv6Info, parseIpv6 } from "../../src/packet/ipv6.ts";
 import { validateL4, verifyL4Checksum4, verifyL4Checksum6 } from "../../src/packet/l4.ts";
@@ -28,6 +29,7 @@ function isReason(r: number): boolean {
 
 /** Parse `b` at `off` every way the translator might, checking the invariants. */
 function exercise(b: Uint8Array, off: number, len: number): void {
+  assert.equal(typeof describe(b.subarray(off, off + len)), "string");
   for (const inner of [false, true]) {
     const r4 = parseIpv4(b, len, o4, off, inner);
     assert.ok(isReason(r4), `parseIpv4 returned ${r4}`);
