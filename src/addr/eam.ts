@@ -12,12 +12,14 @@ export type { EamEntry };
 
 export interface EamTableOptions {
   /**
-   * Accept entries whose IPv4 or IPv6 prefixes nest inside another entry's (the longest
-   * prefix then wins). Off by default, as in Jool (`eamt add --force`): overlaps make the
-   * mapping asymmetric (A's IPv6 address can translate to an IPv4 address that
-   * translates back to B's IPv6 address). Identical prefixes are always rejected.
+   * Reject entries whose IPv4 or IPv6 prefix nests inside another entry's. RFC 7757
+   * section 5 allows such overlaps (the longest prefix wins, in both directions), so this
+   * is off by default; Jool turns it on by default (`eamt add --force` overrides)
+   * because overlaps make the mapping asymmetric: A's IPv6 address can translate to an
+   * IPv4 address that translates back to B's IPv6 address. Identical prefixes are
+   * always rejected.
    */
-  readonly allowOverlap?: boolean;
+  readonly rejectOverlap?: boolean;
 }
 
 /** MASK6[4 * len + j]: word j (big-endian 32-bit) of the IPv6 netmask of length len. */
@@ -101,9 +103,10 @@ const start6 = (e: EamEntry): bigint =>
  * Reject what RFC 7757 forbids, with the entry named: an IPv4 suffix longer than the IPv6
  * suffix (the IPv4 suffix bits must all fit after the IPv6 prefix, or two IPv4
  * addresses would share one IPv6 address), two entries with the same IPv4 prefix or the
- * same IPv6 prefix (one address, two translations), and, unless allowed, nested prefixes.
+ * same IPv6 prefix (one address, two translations, RFC 7757 section 5), and, if asked,
+ * nested prefixes.
  */
-function validate(entries: readonly EamEntry[], allowOverlap: boolean): void {
+function validate(entries: readonly EamEntry[], rejectOverlap: boolean): void {
   entries.forEach((e, i) => {
     const s4 = 32 - e.ipv4.len, s6 = 128 - e.ipv6.len;
     if (s4 > s6) {
@@ -139,14 +142,14 @@ function validate(entries: readonly EamEntry[], allowOverlap: boolean): void {
                 `one address cannot have two translations (RFC 7757)`),
         );
       }
-      if (farAt >= 0 && start <= far && !allowOverlap) {
+      if (farAt >= 0 && start <= far && rejectOverlap) {
         const o = entries[farAt];
         const fmt = (x: EamEntry) =>
           family === "IPv4" ? formatPrefix4(x.ipv4) : formatPrefix6(x.ipv6);
         throw new AddressError(
           `EAM #${i + 1} (${show(e)}): ${family} prefix ${fmt(e)} overlaps ${fmt(o)} of ` +
             `EAM #${farAt + 1} (${show(o)}); overlapping EAMs translate asymmetrically ` +
-            `(allow overlap explicitly to accept this; the longest prefix then wins)`,
+            `(RFC 7757 allows it, the longest prefix wins, but overlap is rejected here)`,
         );
       }
       if (farAt < 0 || end > far) [far, farAt] = [end, i];
@@ -174,7 +177,7 @@ export class EamTable {
 
   /** Throws AddressError naming the offending entries (1-based, in the given order). */
   constructor(entries: readonly EamEntry[] = [], opts: EamTableOptions = {}) {
-    validate(entries, opts.allowOverlap ?? false);
+    validate(entries, opts.rejectOverlap ?? false);
     const n = entries.length;
     this.size = n;
     this.#entries = Object.freeze([...entries]);

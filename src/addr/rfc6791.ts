@@ -1,12 +1,15 @@
 // RFC 6791: source addresses for ICMP errors whose original source cannot be translated
 // (typically an IPv6 router with a non-translatable address answering a traceroute).
 //
-// RFC 6791 section 4 recommends picking the IPv4 source at random from the pool, so that
-// the errors elicited along one path do not all appear to come from one router. We pick
-// deterministically from a hash of the untranslatable source by default (the same
-// router always shows the same address, different routers most likely different ones,
-// so traceroute output stays meaningful and stable), and at random when `randomize` is
-// set (Jool's randomize-rfc6791-addresses). Without a configured pool the translator is
+// RFC 6791 section 5: "If a pool of public IPv4 addresses is configured on the
+// translator, it is RECOMMENDED to randomly select the IPv4 source address from the
+// pool. Random selection reduces the probability that two ICMP messages elicited by the
+// same TRACEROUTE might specify the same source address and, therefore, erroneously
+// present the appearance of a routing loop." By default we pick deterministically from a
+// hash of the untranslatable source instead: the same router always shows the same
+// address and different routers most likely different ones, so a traceroute is stable
+// and shows no false loop either; `randomize` (Jool's randomize-rfc6791-addresses)
+// gives the RFC's random choice. Without a configured pool the translator is
 // expected to use its own address on that side (as Jool does with the node's own
 // addresses), and to drop the error as untranslatable_src if it has none.
 import type { Prefix4, Prefix6 } from "./ip.ts";

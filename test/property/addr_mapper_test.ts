@@ -65,7 +65,7 @@ const eamEntries = fc.array(
     for (let bit = len6; bit < 128; bit++) raw[bit >> 3] &= ~(0x80 >> (bit & 7));
     const e = { ipv4: prefix4((a4 & mask4(len4)) >>> 0, len4), ipv6: prefix6(raw, len6) };
     try {
-      new EamTable([...kept, e]);
+      new EamTable([...kept, e], { rejectOverlap: true });
       kept.push(e);
     } catch { /* overlaps an earlier entry */ }
   }

@@ -22,6 +22,58 @@ function to4(t: EamTable, v6: string): number {
   return t.lookup6(parseIPv6(v6), 0);
 }
 
+// RFC 7757 Appendix B: the example EAMT and the translations it gives (as carried in
+// Jool's unit tests, test "RFC 7757 Appendix B").
+const RFC7757_EAMT = [
+  e("192.0.2.1/32", "2001:db8:aaaa::/128"),
+  e("192.0.2.2/32", "2001:db8:bbbb::b/128"),
+  e("192.0.2.16/28", "2001:db8:cccc::/124"),
+  e("192.0.2.128/26", "2001:db8:dddd::/64"),
+  e("192.0.2.192/29", "2001:db8:eeee:8::/62"),
+  e("192.0.2.224/31", "64:ff9b::/127"),
+];
+const RFC7757_EXAMPLES: [string, string][] = [
+  ["192.0.2.1", "2001:db8:aaaa::"],
+  ["192.0.2.2", "2001:db8:bbbb::b"],
+  ["192.0.2.16", "2001:db8:cccc::"],
+  ["192.0.2.24", "2001:db8:cccc::8"],
+  ["192.0.2.31", "2001:db8:cccc::f"],
+  ["192.0.2.128", "2001:db8:dddd::"],
+  ["192.0.2.152", "2001:db8:dddd:0:6000::"],
+  ["192.0.2.183", "2001:db8:dddd:0:dc00::"],
+  ["192.0.2.191", "2001:db8:dddd:0:fc00::"],
+  ["192.0.2.195", "2001:db8:eeee:9:8000::"],
+  ["192.0.2.225", "64:ff9b::1"],
+];
+for (const [v4, v6] of RFC7757_EXAMPLES) {
+  Deno.test(`RFC 7757 Appendix B example: ${v4} <-> ${v6}`, () => {
+    const t = new EamTable(RFC7757_EAMT, { rejectOverlap: true });
+    assert.equal(to6(t, v4), v6);
+    assert.equal(to4(t, v6), parseIPv4(v4));
+  });
+}
+
+Deno.test("RFC 7757 section 5: overlapping EAMs, the longest prefix wins in each direction", () => {
+  const t = new EamTable([
+    e("0.0.0.0/0", "2001:db8:ff00::/40"),
+    e("198.51.100.64/32", "2001:db8::abcd/128"),
+  ]);
+  assert.equal(to4(t, "2001:db8:ffc6:3364:4000::"), parseIPv4("198.51.100.64"));
+  assert.equal(to6(t, "198.51.100.64"), "2001:db8::abcd");
+  assert.equal(to6(t, "198.51.100.65"), "2001:db8:ffc6:3364:4100::");
+});
+
+Deno.test("RFC 7757 section 5: EAMs with identical prefixes are rejected", () => {
+  assert.throws(
+    () =>
+      new EamTable([
+        e("198.51.100.8/32", "2001:db8::1/128"),
+        e("198.51.100.9/32", "2001:db8::1/128"),
+      ]),
+    /EAM #2 .* has the same IPv6 prefix as EAM #1/,
+  );
+});
+
 // Jool's EAMT summary of RFC 7757 (docs/en/eamt.md): the example table and the
 // mappings it lists. "When an address is being translated, its prefix is literally
 // replaced according to the table."
@@ -123,7 +175,7 @@ Deno.test("EAM: one IPv4 prefix with two IPv6 prefixes is rejected, even with ov
           e("198.51.100.0/24", "2001:db8:1::/120"),
           e("10.0.0.0/8", "2001:db8:2::/104"),
           e("198.51.100.0/24", "2001:db8:3::/120"),
-        ], { allowOverlap }),
+        ], { rejectOverlap: !allowOverlap }),
       /EAM #3 .* has the same IPv4 prefix as EAM #1/,
     );
   }
@@ -143,22 +195,29 @@ Deno.test("EAM: a duplicate entry is named as such", () => {
   );
 });
 
-Deno.test("EAM: nested prefixes are rejected by default (as Jool without --force)", () => {
+Deno.test("EAM: nested prefixes are rejected with rejectOverlap (Jool's default)", () => {
   assert.throws(
     () =>
       new EamTable([
         e("192.0.2.0/24", "2001:db8:aaaa::/120"),
         e("192.0.2.8/29", "2001:db8:bbbb::/125"),
-      ]),
+      ], { rejectOverlap: true }),
     /IPv4 prefix 192\.0\.2\.8\/29 overlaps 192\.0\.2\.0\/24/,
   );
   assert.throws(
     () =>
-      new EamTable([e("192.0.2.0/24", "2001:db8::/64"), e("198.51.100.0/24", "2001:db8::1:0/120")]),
+      new EamTable(
+        [e("192.0.2.0/24", "2001:db8::/64"), e("198.51.100.0/24", "2001:db8::1:0/120")],
+        {
+          rejectOverlap: true,
+        },
+      ),
     /IPv6 prefix 2001:db8::1:0\/120 overlaps 2001:db8::\/64/,
   );
   // Adjacent, non-overlapping prefixes are fine.
-  new EamTable([e("192.0.2.0/25", "2001:db8::/121"), e("192.0.2.128/25", "2001:db8::80/121")]);
+  new EamTable([e("192.0.2.0/25", "2001:db8::/121"), e("192.0.2.128/25", "2001:db8::80/121")], {
+    rejectOverlap: true,
+  });
 });
 
 Deno.test("EAM: a prefix nested at the very last address of another counts as overlap", () => {
@@ -167,7 +226,7 @@ Deno.test("EAM: a prefix nested at the very last address of another counts as ov
       new EamTable([
         e("192.0.2.0/24", "2001:db8:1::/120"),
         e("192.0.2.255/32", "2001:db8:2::/128"),
-      ]),
+      ], { rejectOverlap: true }),
     /IPv4 prefix 192\.0\.2\.255\/32 overlaps 192\.0\.2\.0\/24/,
   );
   assert.throws(
@@ -175,18 +234,18 @@ Deno.test("EAM: a prefix nested at the very last address of another counts as ov
       new EamTable([
         e("192.0.2.0/24", "2001:db8:1::/120"),
         e("192.0.3.1/32", "2001:db8:1::ff/128"),
-      ]),
+      ], { rejectOverlap: true }),
     /IPv6 prefix 2001:db8:1::ff\/128 overlaps 2001:db8:1::\/120/,
   );
 });
 
-Deno.test("EAM longest-prefix match with overlap allowed (Jool's overlapping-EAM example)", () => {
+Deno.test("EAM longest-prefix match among overlapping entries (Jool's overlapping-EAM example)", () => {
   // "Address 192.0.2.9 matches 192.0.2.8/29 better than 192.0.2.0/24, so it will get
   // translated as 2001:db8:bbbb::1, not 2001:db8:aaaa::9."
   const t = new EamTable([
     e("192.0.2.0/24", "2001:db8:aaaa::/120"),
     e("192.0.2.8/29", "2001:db8:bbbb::/125"),
-  ], { allowOverlap: true });
+  ]);
   assert.equal(to6(t, "192.0.2.9"), "2001:db8:bbbb::1");
   assert.equal(to6(t, "192.0.2.7"), "2001:db8:aaaa::7");
   assert.equal(to6(t, "192.0.2.16"), "2001:db8:aaaa::10");
@@ -199,7 +258,7 @@ Deno.test("EAM longest-prefix match on the IPv6 side with nested IPv6 prefixes",
   const t = new EamTable([
     e("10.0.0.0/8", "2001:db8::/104"),
     e("192.0.2.7/32", "2001:db8::5/128"),
-  ], { allowOverlap: true });
+  ]);
   assert.equal(to4(t, "2001:db8::5"), parseIPv4("192.0.2.7"));
   assert.equal(to4(t, "2001:db8::6"), parseIPv4("10.0.0.6"));
 });
