@@ -226,3 +226,22 @@ Deno.test("generic icmp4 builder with body", () => {
   assert.equal(o.l4Len, 20);
   assert.equal(verifyL4Checksum4(p, o), 0);
 });
+
+Deno.test("RFC 768: 'If the computed checksum is zero, it is transmitted as all ones'", () => {
+  // Choose the payload word so that the one's complement sum is 0xffff (computed value 0).
+  const probe = udp4({ ...v4, sport: 7, dport: 9, payload: [0, 0] });
+  const c = (probe[26] << 8) | probe[27];
+  const p = udp4({ ...v4, sport: 7, dport: 9, payload: [c >> 8, c & 255] });
+  assert.equal((p[26] << 8) | p[27], 0xffff);
+  const o = p4(p);
+  assert.equal(verifyL4Checksum4(p, o), 0);
+  p[26] = p[27] = 0x12;
+  setL4Checksum4(p, o);
+  assert.equal((p[26] << 8) | p[27], 0xffff);
+  // The same holds for IPv6 (RFC 8200 8.1), where zero would mean "drop".
+  const probe6 = udp6({ ...v6, sport: 7, dport: 9, payload: [0, 0] });
+  const c6 = (probe6[46] << 8) | probe6[47];
+  const q = udp6({ ...v6, sport: 7, dport: 9, payload: [c6 >> 8, c6 & 255] });
+  assert.equal((q[46] << 8) | q[47], 0xffff);
+  assert.equal(verifyL4Checksum6(q, p6(q)), 0);
+});
