@@ -1,7 +1,8 @@
-// One place that decides how an address crosses the translator: EAM first (RFC 7757
-// 3.1: the EAM algorithm is consulted before the RFC 6052 algorithm), then the RFC 6052
-// prefix, with the denylist and the Well-Known Prefix rule (RFC 6052 3.1) applied to
-// the RFC 6052 path only: an explicit mapping is the operator's deliberate choice.
+// One place that decides how an address crosses the translator: EAM first (RFC 7757:
+// an EAM match takes precedence; the RFC 6052 algorithm is the fallback), then the
+// RFC 6052 prefix, with the denylist and the Well-Known Prefix rule (RFC 6052 3.1)
+// applied to the RFC 6052 path only: an explicit mapping is the operator's deliberate
+// choice.
 //
 // Result convention (no allocation, one number):
 //   map4to6 returns 0 on success (16 bytes written at out[off]) or a DROP index from

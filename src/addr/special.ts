@@ -1,8 +1,9 @@
 // Which IPv4 addresses may appear under the Well-Known Prefix (RFC 6052 3.1).
 import type { Prefix6 } from "./ip.ts";
 
-// IANA IPv4 Special-Purpose Address Registry (RFC 6890), every block whose
-// "Globally Reachable" column is False, as [first address, prefix length].
+// IANA IPv4 Special-Purpose Address Registry (RFC 6890; checked against the registry
+// revision of 2020-09-04), every block whose "Globally Reachable" column is False, as
+// [first address, prefix length].
 // Blocks marked True inside 192.0.0.0/24 (192.0.0.9/32 PCP anycast, 192.0.0.10/32 TURN
 // anycast) are handled as exceptions below. Blocks marked True or N/A elsewhere
 // (192.31.196.0/24, 192.52.193.0/24, 192.88.99.0/24, 192.175.48.0/24) are global.
