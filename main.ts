@@ -46,10 +46,6 @@ interface SupervisorModule {
 interface LabModule {
   runLab(opts: Record<string, never>): Promise<number>;
 }
-interface ReplayModule {
-  replay(cfg: Config, inPath: string, outPath: string): Promise<unknown>;
-  formatReplaySummary(r: never): string;
-}
 
 interface GlobalLogOpts {
   logLevel?: LogLevel;
@@ -126,12 +122,8 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (inPath, outPath, opts) => {
       const cfg = opts.config ? await loadConfig(opts.config) : defaultConfig();
       await logFrom(cfg.log.level, cfg.log.format);
-      const { replay, formatReplaySummary } = await optionalModule<ReplayModule>(
-        "./src/io/replay.ts",
-        "offline replay",
-      );
-      const r = await replay(cfg, inPath, outPath);
-      console.log(formatReplaySummary(r as never));
+      const { replay, formatReplaySummary } = await import("./src/io/replay.ts");
+      console.log(formatReplaySummary(await replay(cfg, inPath, outPath)));
     });
 
   program.command("lab")
