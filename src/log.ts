@@ -12,7 +12,7 @@ import {
 } from "@logtape/logtape";
 import type { LogFormat, LogLevel } from "./config/types.ts";
 
-export type { LogFormat, LogLevel, Logger };
+export type { LogFormat, Logger, LogLevel };
 
 export const ROOT_CATEGORY = "xlat64";
 
@@ -31,14 +31,12 @@ const toStderr = (line: string) => {
 
 /** Configure (or reconfigure) logging for the whole process. */
 export async function setupLogging(opts: LogSetup): Promise<void> {
-  const format = opts.format === "json"
-    ? getJsonLinesFormatter()
-    : getTextFormatter({
-      timestamp: "date-time-tz",
-      category: ".",
-      // Strings as they are ("listening on 127.0.0.1:53"), other values inspected.
-      value: (v) => typeof v === "string" ? v : Deno.inspect(v, { colors: false }),
-    });
+  const format = opts.format === "json" ? getJsonLinesFormatter() : getTextFormatter({
+    timestamp: "date-time-tz",
+    category: ".",
+    // Strings as they are ("listening on 127.0.0.1:53"), other values inspected.
+    value: (v) => typeof v === "string" ? v : Deno.inspect(v, { colors: false }),
+  });
   const write = opts.write ?? toStderr;
   const sink: Sink = (r: LogRecord) => write(format(r));
   await configure({
