@@ -246,14 +246,14 @@ int xs_icmp6_send(int fd, const uint8_t *buf, int len, const uint8_t *dst, int i
 // so a capset on one thread alone leaves the others privileged. Like libpsx, we signal
 // every thread in /proc/self/task and let each one apply the same sets to itself.
 static struct __user_cap_data_struct cap_target[2];
-static volatile int cap_keep_bit = -1;
+static volatile uint64_t cap_keep_mask;
 static volatile int cap_done, cap_fail;
 
 static int apply_caps_self(void) {
   // Bounding set first (needs CAP_SETPCAP, still held): children exec'd as root (ip)
   // cannot regain what is dropped here.
   for (int c = 0; c <= 63; c++) {
-    if (c == cap_keep_bit) continue;
+    if (cap_keep_mask & (1ull << c)) continue;
     if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
       return -errno;
   }
@@ -263,7 +263,8 @@ static int apply_caps_self(void) {
   if (syscall(SYS_capset, &h, d) < 0) return -errno;
   // Ambient caps let a non-root child keep CAP_NET_ADMIN; clear them otherwise.
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (cap_keep_bit >= 0) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap_keep_bit, 0, 0);
+  for (int c = 0; c <= 63; c++)
+    if (cap_keep_mask & (1ull << c)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
   return 0;
 }
 
@@ -275,16 +276,18 @@ static void cap_signal_handler(int sig) {
   errno = saved;
 }
 
-// Keeps only CAP_NET_ADMIN (permitted, effective, inheritable, bounding) when
-// keep_net_admin, else nothing. Returns the number of threads changed or -errno.
-int xs_drop_caps(int keep_net_admin) {
+// Keeps only the capabilities whose bits are set in keep_mask (1 << CAP_NET_ADMIN, ...)
+// in the permitted, effective, inheritable, ambient and bounding sets; drops every other.
+// Returns the number of threads changed or -errno.
+int xs_drop_caps(uint64_t keep_mask) {
   memset(cap_target, 0, sizeof cap_target);
-  cap_keep_bit = keep_net_admin ? CAP_NET_ADMIN : -1;
-  if (keep_net_admin) {
-    uint32_t bit = 1u << (CAP_NET_ADMIN % 32);
-    cap_target[CAP_NET_ADMIN / 32].effective = bit;
-    cap_target[CAP_NET_ADMIN / 32].permitted = bit;
-    cap_target[CAP_NET_ADMIN / 32].inheritable = bit;
+  cap_keep_mask = keep_mask;
+  for (int c = 0; c <= 63; c++) {
+    if (!(keep_mask & (1ull << c))) continue;
+    uint32_t bit = 1u << (c % 32);
+    cap_target[c / 32].effective |= bit;
+    cap_target[c / 32].permitted |= bit;
+    cap_target[c / 32].inheritable |= bit;
   }
   int sig = SIGRTMIN + 7;
   // The handler stays installed: a late delivery after our timeout must not hit the

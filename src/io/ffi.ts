@@ -28,7 +28,7 @@ const SYMBOLS = {
     nonblocking: true,
   },
   xs_icmp6_send: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
-  xs_drop_caps: { parameters: ["i32"], result: "i32" },
+  xs_drop_caps: { parameters: ["u64"], result: "i32" },
   xs_strerror: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -306,15 +306,21 @@ export function icmp6Send(
   );
 }
 
+/** Capabilities the appliance may keep after start-up (linux/capability.h numbers). */
+export const CAP = {
+  NET_BIND_SERVICE: 10,
+  NET_ADMIN: 12,
+  NET_RAW: 13,
+} as const;
+export type CapName = keyof typeof CAP;
+
 /**
- * Drop every capability on every thread of this process, keeping only CAP_NET_ADMIN
- * when asked (also in the bounding set, so `ip` run later cannot regain more).
- * Returns the number of threads changed.
+ * Drop every capability on every thread of this process except `keep` (also from the
+ * bounding set, so `ip` run later as root cannot regain more). Returns the number of
+ * threads changed.
  */
-export function dropCaps(keepNetAdmin: boolean): number {
-  return check(
-    "drop_caps",
-    shim().xs_drop_caps(keepNetAdmin ? 1 : 0),
-    "cannot drop capabilities",
-  );
+export function dropCaps(keep: readonly CapName[]): number {
+  let mask = 0n;
+  for (const c of keep) mask |= 1n << BigInt(CAP[c]);
+  return check("drop_caps", shim().xs_drop_caps(mask), "cannot drop capabilities");
 }

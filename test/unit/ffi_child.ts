@@ -156,7 +156,7 @@ async function errors() {
   // A single-queue TUN exists; attaching a multi-queue one with that name fails.
   const first = tunOpenQueues("xs-busy", 1);
   const busy = errorOf(() => tunOpen("xs-busy", true));
-  const threads = dropCaps(false);
+  const threads = dropCaps([]);
   const capEff: string[] = [];
   for await (const t of Deno.readDir("/proc/self/task")) {
     const st = await Deno.readTextFile(`/proc/self/task/${t.name}/status`);
@@ -168,7 +168,7 @@ async function errors() {
 }
 
 async function keepNetAdmin() {
-  const threads = dropCaps(true);
+  const threads = dropCaps(["NET_ADMIN"]);
   const caps: string[] = [];
   for await (const t of Deno.readDir("/proc/self/task")) {
     const st = await Deno.readTextFile(`/proc/self/task/${t.name}/status`);
