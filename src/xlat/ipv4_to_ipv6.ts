@@ -2,6 +2,7 @@
 import type { PacketBatch } from "../packet/batch.ts";
 import { adjust, checksum, fold, pseudo6, sum16 } from "../packet/checksum.ts";
 import { type Ipv4Info, parseIpv4 } from "../packet/ipv4.ts";
+import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP4_UNREACH, ICMP6, IPPROTO, isIcmp4Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR, AX_NO_EAM } from "./addr_xlat.ts";
 import { copyBytes, get16, get32, put16, put32, zeroBytes } from "./bytes.ts";
@@ -88,24 +89,36 @@ export function translate46(
 }
 
 /** RFC 7915 4.2: fragmented ICMP cannot be translated (its checksum covers all of it);
- *  "IGMP messages ... SHOULD be silently dropped". */
+ *  "IGMP messages ... SHOULD be silently dropped". Malformed fragments and L4 headers
+ *  are dropped rather than passed on. */
 function checkProtocol46(b: Uint8Array, i: Ipv4Info): number {
+  // RFC 791: all fragments but the last carry multiples of 8 bytes; none ends past 64 KiB.
+  if (i.isFragment && ((i.mf && (i.l4Len & 7) !== 0) || i.fragOffset + i.l4Len > 0xffff)) {
+    return DROP.bad_header;
+  }
   if (i.proto === IPPROTO.ICMP) {
     if (i.isFragment) return DROP.fragmented_icmp;
     if (i.l4Len < 8) return DROP.truncated;
-  } else if (i.proto === IGMP) {
+  } else if (i.proto === IGMP || isIpv6Only(i.proto)) {
     return DROP.unsupported_protocol;
-  } else if (i.fragOffset === 0) {
-    if (i.proto === IPPROTO.TCP && i.l4Len < 20) return DROP.truncated;
-    if (i.proto === IPPROTO.UDP) {
-      if (i.l4Len < 8) return DROP.truncated;
-      // RFC 7915 4.5: a stateless translator cannot checksum a fragmented datagram.
-      if (b[i.l4Off + 6] === 0 && b[i.l4Off + 7] === 0 && i.isFragment) {
-        return DROP.udp_zero_checksum;
-      }
+  } else if (i.fragOffset === 0 && (i.proto === IPPROTO.TCP || i.proto === IPPROTO.UDP)) {
+    const r = validateL4(b, i.l4Off, i.l4Len, i.proto, !i.isFragment);
+    if (r !== 0) return r;
+    // RFC 7915 4.5: a stateless translator cannot checksum a fragmented datagram.
+    if (i.proto === IPPROTO.UDP && b[i.l4Off + 6] === 0 && b[i.l4Off + 7] === 0 && i.isFragment) {
+      return DROP.udp_zero_checksum;
     }
   }
   return 0;
+}
+
+/**
+ * IPv6 extension headers and ICMPv6 carried in IPv4 would turn into a bogus header chain
+ * (or an ICMPv6 message without its pseudo-header checksum) on the IPv6 side.
+ */
+function isIpv6Only(proto: number): boolean {
+  return proto === IPPROTO.HOPOPTS || proto === IPPROTO.ROUTING || proto === IPPROTO.FRAGMENT ||
+    proto === IPPROTO.DSTOPTS || proto === IPPROTO.ICMPV6;
 }
 
 /**

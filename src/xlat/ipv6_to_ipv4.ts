@@ -2,6 +2,7 @@
 import type { PacketBatch } from "../packet/batch.ts";
 import { adjust, checksum, fold, pseudo6, sum16 } from "../packet/checksum.ts";
 import { type Ipv6Info, parseIpv6 } from "../packet/ipv6.ts";
+import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP6, ICMP6_PARAM, IPPROTO, isIcmp6Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR } from "./addr_xlat.ts";
 import { copyBytes, get16, get32, put16, put32, zeroBytes } from "./bytes.ts";
@@ -38,7 +39,7 @@ export function translate64(
 
   const icmpError = i.proto === IPPROTO.ICMPV6 && i.fragOffset === 0 && i.l4Len >= 1 &&
     isIcmp6Error(b[i.l4Off]);
-  let reason = checkProtocol64(i);
+  let reason = checkProtocol64(b, i);
   if (reason === 0) reason = translateAddresses64(x, b, i, o, icmpError);
   if (reason === 0) reason = checkHopLimit64(x, b, i, out, now);
   if (reason === 0) reason = checkRoutingHeader64(x, b, i, out, now);
@@ -65,13 +66,19 @@ export function translate64(
 }
 
 /** RFC 7915 5.2: fragmented ICMPv6 cannot be translated (its checksum covers it all). */
-function checkProtocol64(i: Ipv6Info): number {
+function checkProtocol64(b: Uint8Array, i: Ipv6Info): number {
+  if (i.fragOff >= 0) {
+    // RFC 8200 4.5: non-last fragments carry multiples of 8 bytes, none ends past 64 KiB.
+    const data = i.off + 40 + i.payloadLen - (i.fragOff + 8);
+    if ((i.mf && (data & 7) !== 0) || i.fragOffset + data > 0xffff) return DROP.bad_header;
+  }
   if (i.proto === IPPROTO.ICMPV6) {
     if (i.mf || i.fragOffset !== 0) return DROP.fragmented_icmp;
     if (i.l4Len < 8) return DROP.truncated;
-  } else if (i.fragOffset === 0) {
-    if (i.proto === IPPROTO.TCP && i.l4Len < 20) return DROP.truncated;
-    if (i.proto === IPPROTO.UDP && i.l4Len < 8) return DROP.truncated;
+  } else if (i.proto === IPPROTO.ICMP) {
+    return DROP.unsupported_protocol; // ICMPv4 inside IPv6 is not a thing
+  } else if (i.fragOffset === 0 && (i.proto === IPPROTO.TCP || i.proto === IPPROTO.UDP)) {
+    return validateL4(b, i.l4Off, i.l4Len, i.proto, !i.mf);
   }
   return 0;
 }

@@ -21,6 +21,7 @@ export const DROP_REASONS = [
   "too_big",
   "icmp_error_rate",
   "no_output_space",
+  "internal_error",
 ] as const;
 export type DropReason = typeof DROP_REASONS[number];
 /** Reason codes start at 1 so that checks can return `0 | DROP.x` with 0 meaning "pass". */

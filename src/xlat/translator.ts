@@ -99,7 +99,7 @@ export class Translator {
       }
     } catch {
       // A bug must cost one packet, never the data path.
-      this.stats.drop(DROP.bad_header, version === 6);
+      this.stats.drop(DROP.internal_error, version === 6);
     }
   }
 
