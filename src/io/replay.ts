@@ -1,10 +1,11 @@
 // Offline replay: every IP packet of a pcap goes through the same packet engine the TUN
 // workers run (src/io/engines.ts), with the capture timestamps as the clock; everything
-// the engine emits is written to a raw-IP pcap with the input packet's timestamp.
+// the engine emits is written to a raw-IP pcap with the input packet's timestamp. Both
+// files are streamed, so captures of any size replay in bounded memory.
 import { toXlatOptions } from "../config/xlat.ts";
 import type { Config } from "../config/types.ts";
 import { PacketBatch } from "../packet/batch.ts";
-import { PcapReader, PcapWriter } from "../packet/pcap.ts";
+import { type PcapPacket, PcapReader, PcapWriter } from "../packet/pcap.ts";
 import { DROP_REASONS, SLOT, Stats } from "../xlat/stats.ts";
 import { createEngine } from "./engines.ts";
 
@@ -26,15 +27,15 @@ export async function replay(cfg: Config, inPath: string, outPath: string): Prom
   if (cfg.mode === "none") throw new Error('replay needs a translator, but mode is "none"');
   const stats = new Stats();
   const engine = createEngine(cfg.mode, toXlatOptions(cfg), stats);
-  // The reader works on the file in memory (packets are views into it, no copies); the
-  // output is streamed to disk as it is produced.
-  const reader = new PcapReader(await Deno.readFile(inPath));
-  const file = await Deno.open(outPath, { write: true, create: true, truncate: true });
+  const input = await Deno.open(inPath, { read: true });
+  let output: Deno.FsFile | undefined;
   const out = new PacketBatch(64);
   let read = 0;
   try {
-    const writer = new PcapWriter(file, { nanos: reader.nanos });
-    for (let p = reader.next(); p !== null; p = reader.next()) {
+    const pcap = await PcapStream.open(input);
+    output = await Deno.open(outPath, { write: true, create: true, truncate: true });
+    const writer = new PcapWriter(output, { nanos: pcap.nanos });
+    for await (const p of pcap.packets()) {
       read++;
       out.clear();
       engine.translate(p.data, p.data.length, out, p.tsNs / 1e6);
@@ -53,11 +54,82 @@ export async function replay(cfg: Config, inPath: string, outPath: string): Prom
       dropped: stats.v[SLOT.drops46] + stats.v[SLOT.drops64],
       drops,
       icmpErrors: stats.v[SLOT.icmpErrorsSent],
-      skipped: reader.skipped,
+      skipped: pcap.skipped,
     };
   } finally {
-    file.close();
+    input.close();
+    output?.close();
   }
+}
+
+const FILE_HDR = 24;
+const REC_HDR = 16;
+/** Read size; larger than any record PcapReader accepts (256 KiB), so a chunk always
+ *  holds at least one whole record. */
+const CHUNK = 4 << 20;
+
+/**
+ * Streams a pcap file through PcapReader one chunk of whole records at a time, so memory
+ * stays bounded however large the capture. Yielded packets are views into the chunk
+ * buffer: valid until the next packet is requested.
+ */
+class PcapStream {
+  skipped = 0;
+  private constructor(
+    private readonly file: Deno.FsFile,
+    private readonly header: PcapReader,
+    private readonly buf: Uint8Array,
+  ) {}
+
+  get nanos(): boolean {
+    return this.header.nanos;
+  }
+
+  static async open(file: Deno.FsFile): Promise<PcapStream> {
+    const buf = new Uint8Array(FILE_HDR + CHUNK);
+    const n = await readFull(file, buf.subarray(0, FILE_HDR));
+    // PcapReader checks magic, version and link type (and reports a short file).
+    const header = new PcapReader(buf.subarray(0, n));
+    return new PcapStream(file, header, buf);
+  }
+
+  async *packets(): AsyncGenerator<PcapPacket> {
+    const buf = this.buf;
+    const le = !this.header.bigEndian;
+    const dv = new DataView(buf.buffer);
+    let fill = FILE_HDR;
+    for (;;) {
+      const got = await readFull(this.file, buf.subarray(fill));
+      fill += got;
+      const eof = fill < buf.length;
+      // Whole records only; at the end of the file hand over the rest so that PcapReader
+      // reports a truncated record.
+      let end = FILE_HDR;
+      while (end + REC_HDR <= fill) {
+        const next = end + REC_HDR + dv.getUint32(end + 8, le);
+        if (next > fill) break;
+        end = next;
+      }
+      if (eof || end === FILE_HDR) end = fill;
+      const reader = new PcapReader(buf.subarray(0, end));
+      for (let p = reader.next(); p !== null; p = reader.next()) yield p;
+      this.skipped += reader.skipped;
+      if (eof) return;
+      buf.copyWithin(FILE_HDR, end, fill);
+      fill = FILE_HDR + fill - end;
+    }
+  }
+}
+
+/** Reads until `b` is full or the file ends; returns the bytes read. */
+async function readFull(f: Deno.FsFile, b: Uint8Array): Promise<number> {
+  let n = 0;
+  while (n < b.length) {
+    const r = await f.read(b.subarray(n));
+    if (r === null) break;
+    n += r;
+  }
+  return n;
 }
 
 /** "replay: 10 packets in, 9 out (1 ICMP error generated), 1 dropped (ttl_exceeded: 1)". */
@@ -68,5 +140,5 @@ export function formatReplaySummary(r: ReplayResult): string {
       ? ` (${r.icmpErrors} ICMP error${r.icmpErrors === 1 ? "" : "s"} generated)`
       : "") +
     `, ${r.dropped} dropped` + (reasons ? ` (${reasons})` : "") +
-    (r.skipped > 0 ? `, ${r.skipped} non-IP frames skipped` : "");
+    (r.skipped > 0 ? `, ${r.skipped} non-IP frame${r.skipped === 1 ? "" : "s"} skipped` : "");
 }
