@@ -12,6 +12,7 @@ import {
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
+  type SocketAddr,
 } from "./src/config/mod.ts";
 import { getLogger, setupLogging } from "./src/log.ts";
 
@@ -141,16 +142,29 @@ function buildProgram(setExit: (code: number) => void) {
 
   program.command("status")
     .description("pretty-print the running appliance's /status")
-    .option("--url <url>", "status endpoint", "http://127.0.0.1:8064")
+    .option("--url <url>", "status endpoint (default: [status] listen, else 127.0.0.1:8064)")
+    .option("-c, --config <file>", "take the endpoint from this config's [status] listen")
     .option("--sessions [n]", "also list NAT64 sessions (up to n, default 100)")
     .action(async (opts) => {
-      const { printStatus } = await import("./src/status/client.ts");
+      const { printStatus, DEFAULT_STATUS_URL } = await import("./src/status/client.ts");
       const sessions = opts.sessions === undefined
         ? undefined
         : opts.sessions === true
         ? true
         : positiveInt(opts.sessions, "--sessions");
-      const r: unknown = await printStatus(opts.url, { sessions });
+      let url = opts.url ?? DEFAULT_STATUS_URL;
+      if (opts.url === undefined && opts.config !== undefined) {
+        const listen = (await loadConfig(opts.config)).status.listen;
+        if (!listen) {
+          throw new ConfigError([{
+            file: opts.config,
+            key: "status.listen",
+            reason: "the status endpoint is off",
+          }]);
+        }
+        url = statusBaseUrl(listen);
+      }
+      const r: unknown = await printStatus(url, { sessions });
       if (typeof r === "number") setExit(r);
     });
 
@@ -177,6 +191,16 @@ function buildProgram(setExit: (code: number) => void) {
     await logFrom();
   });
   return program;
+}
+
+/** Where to reach a status listener: wildcard binds are reached over loopback. */
+export function statusBaseUrl(a: SocketAddr): string {
+  const host = a.family === 6
+    ? `[${a.host === "::" ? "::1" : a.host}]`
+    : a.host === "0.0.0.0"
+    ? "127.0.0.1"
+    : a.host;
+  return `http://${host}:${a.port}`;
 }
 
 function positiveInt(s: string, flag: string): number {

@@ -16,6 +16,7 @@ import {
 import { LINKTYPE, PcapReader, PcapWriter, readPcap } from "../../src/packet/pcap.ts";
 import { ICMP6, IPPROTO } from "../../src/packet/proto.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import { statusBaseUrl } from "../../main.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -267,4 +268,23 @@ Deno.test("cli: replay of a missing or broken input exits 1", async () => {
     assert.equal(junk.code, 1);
     assert.match(junk.stderr, /pcap: bad magic/);
   });
+});
+
+Deno.test("cli: status against a closed port exits 1 with a reason", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const r = await cli("status", "--url", `http://127.0.0.1:${port}`);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}/status`));
+});
+
+Deno.test("cli: status --config takes the endpoint from [status] listen (wildcards via loopback)", () => {
+  assert.equal(statusBaseUrl({ family: 4, host: "0.0.0.0", port: 8064 }), "http://127.0.0.1:8064");
+  assert.equal(statusBaseUrl({ family: 6, host: "::", port: 80 }), "http://[::1]:80");
+  assert.equal(
+    statusBaseUrl({ family: 6, host: "2001:db8::1", port: 1 }),
+    "http://[2001:db8::1]:1",
+  );
+  assert.equal(statusBaseUrl({ family: 4, host: "192.0.2.1", port: 9 }), "http://192.0.2.1:9");
 });
