@@ -200,7 +200,8 @@ export class Netns {
   }
 
   route(dst: string, o: RouteOptions): Promise<string> {
-    const args = [dst.includes(":") ? "-6" : "-4", "route", "add", dst];
+    const v6 = (o.via ?? dst).includes(":");
+    const args = [v6 ? "-6" : "-4", "route", "add", dst];
     if (o.via) args.push("via", o.via);
     if (o.dev) args.push("dev", o.dev);
     if (o.mtu) args.push("mtu", String(o.mtu));

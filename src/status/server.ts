@@ -28,8 +28,14 @@ export function urlOf(a: ListenAddr): string {
   return `http://${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`;
 }
 
-export function startStatusServer(listen: string, src: StatusSource): StatusServer {
-  const want = parseListen(listen);
+/** `listen` as text ("127.0.0.1:8064", "[::1]:8064") or as the config's parsed address. */
+export function startStatusServer(
+  listen: string | { readonly host: string; readonly port: number },
+  src: StatusSource,
+): StatusServer {
+  const want = typeof listen === "string"
+    ? parseListen(listen)
+    : { hostname: listen.host, port: listen.port };
   const app = createStatusApp(src);
   const server = Deno.serve(
     { hostname: want.hostname, port: want.port, onListen: () => {} },
