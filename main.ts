@@ -45,7 +45,7 @@ interface SupervisorModule {
   runAppliance(cfg: Config, opts: { configPath?: string }): Promise<number>;
 }
 interface LabModule {
-  runLab(opts: Record<string, never>): Promise<number>;
+  runLab(opts: { keep?: boolean }): Promise<number>;
 }
 
 interface GlobalLogOpts {
@@ -132,12 +132,13 @@ function buildProgram(setExit: (code: number) => void) {
       "build a throwaway lab in network namespaces (IPv6-only client, IPv4-only server, " +
         "xlat64 between), run real clients through it, print what happened, tear it down",
     )
-    .action(async () => {
+    .option("--keep", "keep the lab up after the checks until Ctrl-C, to poke at it")
+    .action(async (opts) => {
       const { runLab } = await optionalModule<LabModule>(
         "./src/lab/lab.ts",
         "the lab (xlat64 lab)",
       );
-      setExit(await runLab({}));
+      setExit(await runLab({ keep: opts.keep }));
     });
 
   program.command("status")
