@@ -21,15 +21,15 @@ ipv6-mtu = 1500                # next-hop MTU on the IPv6 side (Packet Too Big)
 mtu-plateaus = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68]  # RFC 1191 7
 wkp-strict = true              # RFC 6052 3.1: no non-global IPv4 under 64:ff9b::/96
 amend-udp-checksum-zero = false  # RFC 7915 4.5: compute zero IPv4 UDP checksums
-reset-traffic-class = false    # RFC 7915 5.1: set IPv6->IPv4 TOS to new-tos instead of copying
-reset-tos = false              # RFC 7915 4.1: set IPv4->IPv6 traffic class to 0 instead of copying
-new-tos = 0                    # the TOS used when reset-traffic-class is true
-rfc6791v4-prefix = "192.0.0.8/32"  # RFC 6791/7600: source of ICMPv4 errors from untranslatable IPv6 ("" = none)
+reset-traffic-class = false    # RFC 7915 4.1: IPv4->IPv6 traffic class 0 instead of the TOS
+reset-tos = false              # RFC 7915 5.1: IPv6->IPv4 TOS = new-tos instead of the traffic class
+new-tos = 0                    # the TOS used when reset-tos is true
+rfc6791v4-prefix = "192.0.0.8/32"  # RFC 6791: ICMPv4 error source for untranslatable IPv6 ("" = none)
 rfc6791v6-prefix = ""          # source of ICMPv6 errors from untranslatable IPv4 ("" = none)
 rfc6791v4-randomize = false    # pick RFC 6791 addresses at random, not by hash of the packet
 eam-hairpin-mode = "intrinsic" # RFC 7757 4.2: "off" | "simple" | "intrinsic"
 denylist4 = []                 # IPv4 prefixes never translated (besides 0/8, 127/8, 224/4, ...)
-# [[translator.eam]]           # RFC 7757 Explicit Address Mapping (suffix lengths must match)
+# [[translator.eam]]           # RFC 7757 Explicit Address Mapping (IPv4 suffix <= IPv6 suffix)
 # ipv4 = "198.51.100.0/24"
 # ipv6 = "2001:db8:1::/120"
 
@@ -71,13 +71,13 @@ pref64-lifetime = 1800         # seconds, a multiple of 8, at most 65528 (RFC 87
 listen = ["[::1]:53", "127.0.0.1:53"]
 upstream = ["resolv.conf"]     # "resolv.conf" or addresses like "192.0.2.53", "[2001:db8::53]:53"
 allow = ["::1/128", "127.0.0.0/8"]  # others get REFUSED; "any" and "!prefix" work too
-upstream-timeout-ms = 1500      # per upstream attempt
-upstream-attempts = 2           # attempts per upstream before failing over to the next
-cache-size = 10000              # cached DNS messages; 0 turns the cache off
-rate-limit = 0                  # per-client queries per second; 0 = no limit
-rate-burst = 0                  # token-bucket burst for rate-limit
-tcp-idle-timeout-ms = 10000     # idle DNS-over-TCP connections close (RFC 7766 6.2.3)
-fast-path = false               # serve UDP via the shim's recvmmsg/sendmmsg in a worker
+upstream-timeout-ms = 1500     # per upstream attempt
+upstream-attempts = 2          # attempts per upstream before failing over to the next
+cache-size = 10000             # cached DNS messages; 0 turns the cache off
+rate-limit = 0                 # per-client queries per second; 0 = no limit
+rate-burst = 0                 # token-bucket burst for rate-limit
+tcp-idle-timeout-ms = 10000    # idle DNS-over-TCP connections close (RFC 7766 6.2.3)
+fast-path = false              # serve UDP via the shim's recvmmsg/sendmmsg in a worker
 
 [dns64]                        # RFC 6147
 # prefixes = ["64:ff9b::/96"]  # omitted: translator.pool6; [] turns DNS64 off (plain proxy)

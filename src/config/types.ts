@@ -34,7 +34,9 @@ export interface TranslatorConfig {
   readonly mtuPlateaus: readonly number[];
   readonly wkpStrict: boolean;
   readonly amendUdpChecksumZero: boolean;
+  /** RFC 7915 4.1: IPv4->IPv6 traffic class 0 instead of the TOS. */
   readonly resetTrafficClass: boolean;
+  /** RFC 7915 5.1: IPv6->IPv4 TOS set to newTos instead of the traffic class. */
   readonly resetTos: boolean;
   readonly newTos: number;
   readonly rfc6791v4Prefix: Prefix4 | null;
