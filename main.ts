@@ -44,9 +44,6 @@ async function optionalModule<T>(path: string, what: string): Promise<T> {
 interface SupervisorModule {
   runAppliance(cfg: Config, opts: { configPath?: string }): Promise<number>;
 }
-interface LabModule {
-  runLab(opts: { keep?: boolean }): Promise<number>;
-}
 
 interface GlobalLogOpts {
   logLevel?: LogLevel;
@@ -134,10 +131,7 @@ function buildProgram(setExit: (code: number) => void) {
     )
     .option("--keep", "keep the lab up after the checks until Ctrl-C, to poke at it")
     .action(async (opts) => {
-      const { runLab } = await optionalModule<LabModule>(
-        "./src/lab/lab.ts",
-        "the lab (xlat64 lab)",
-      );
+      const { runLab } = await import("./src/lab/lab.ts");
       setExit(await runLab({ keep: opts.keep }));
     });
 
