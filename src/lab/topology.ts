@@ -102,7 +102,7 @@ mode = "siit"
 [tun]
 name = "${LAB.tun}"
 workers = 1
-manage = false
+manage = true                  # xlat64 routes pool6 and the EAM IPv4 side into its TUN
 
 [translator]
 pool6 = "${LAB.pool6}"
@@ -202,9 +202,6 @@ export class LabTopology {
         throw new Error(`xlat64 exited at start:\n${app.output().trim()}`);
       }),
     ]);
-    await this.xlat.up(LAB.tun);
-    await this.xlat.route(LAB.pool6, { dev: LAB.tun });
-    await this.xlat.route(LAB.client4Net, { dev: LAB.tun });
     const healthy = await waitFor(async () => {
       if (app.exited) return true;
       const r = await this.xlat.exec(["curl", "-sf", "-m", "1", `${LAB.statusUrl}/healthz`]);
@@ -213,6 +210,17 @@ export class LabTopology {
     if (app.exited || !healthy) {
       throw new Error(`xlat64 did not become healthy:\n${app.output().trim()}`);
     }
+    // xlat64 adds these itself ([tun] manage); pool6-only SIIT cannot know where IPv6
+    // hosts' IPv4 forms live, so the lab routes 198.51.100.0/24 for the pool6 variant.
+    await this.xlat.up(LAB.tun);
+    await this.ensureRoute(LAB.pool6);
+    await this.ensureRoute(this.variant === "eam" ? `${LAB.client4}/32` : LAB.client4Net);
+  }
+
+  async ensureRoute(prefix: string): Promise<void> {
+    const fam = prefix.includes(":") ? "-6" : "-4";
+    const have = await this.xlat.run(["ip", fam, "route", "show", prefix, "dev", LAB.tun]);
+    if (!have.trim()) await this.xlat.route(prefix, { dev: LAB.tun });
   }
 
   /** GET a status path from inside the translator namespace (the endpoint is on its loopback). */
