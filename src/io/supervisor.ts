@@ -1,0 +1,323 @@
+// The running appliance: opens the TUN queues, sets up routes, drops privileges, starts
+// one data-path worker per queue and the status endpoint, and handles SIGHUP (reload)
+// and SIGTERM/SIGINT (clean shutdown).
+//
+// Privileges: after start-up the process keeps only what a reload may need.
+// CAP_NET_ADMIN when [tun] manage = true (reload adds/removes routes and may change the
+// MTU; `ip` run by us inherits only this), CAP_NET_BIND_SERVICE when a configured
+// listener uses a port below 1024, CAP_NET_RAW when RAs are heard (CLAT discovering
+// PREF64) or sent (announce-pref64).
+// Everything else (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE, ...) is gone, on every thread.
+import denoJson from "../../deno.json" with { type: "json" };
+import type { Prefix6 } from "../addr/ip.ts";
+import { type Config, ConfigError, loadConfig, toXlatOptions } from "../config/mod.ts";
+import { getLogger } from "../log.ts";
+import { MetricsRegistry } from "../status/metrics.ts";
+import type { StatusServer } from "../status/server.ts";
+import { startStatusServer } from "../status/server.ts";
+import type { Mode, StatusSource, WorkerInfo } from "../status/source.ts";
+import { Stats } from "../xlat/stats.ts";
+import type { EamEntry, XlatOptions } from "../xlat/options.ts";
+import { createEngine } from "./engines.ts";
+import { type CapName, dropCaps, setMtu } from "./ffi.ts";
+import { missingRoutes, NetConfigurator, planNetwork, readRoutes } from "./netconf.ts";
+import { TunDevice } from "./tun.ts";
+import { WorkerPool } from "./worker_pool.ts";
+import { IO } from "./worker_protocol.ts";
+
+const log = getLogger("appliance");
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+
+export interface RunOptions {
+  /** The file to re-read on SIGHUP; absent when running on the embedded default. */
+  readonly configPath?: string;
+  /** Tests: a module exporting `createEngine` for the workers. */
+  readonly engineModule?: string;
+  /** Called once everything runs (tests; the lab). */
+  readonly onReady?: (app: Appliance) => void;
+}
+
+function socketText(a: { host: string; port: number }): string {
+  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Capabilities a reload may still need (see the header comment). */
+export function capabilitiesToKeep(cfg: Config): CapName[] {
+  const keep: CapName[] = [];
+  if (cfg.mode !== "none" && cfg.tun.manage) keep.push("NET_ADMIN");
+  const ports = [
+    ...cfg.dns.listen.map((a) => a.port),
+    ...cfg.pcp.listen.map((a) => a.port),
+    ...(cfg.status.listen ? [cfg.status.listen.port] : []),
+  ];
+  if (ports.some((p) => p > 0 && p < 1024)) keep.push("NET_BIND_SERVICE");
+  const hearsRa = cfg.mode === "clat" && cfg.clat.platPrefix === "discover" &&
+    cfg.discovery.methods.includes("pref64");
+  if (hearsRa || cfg.discovery.announcePref64.length > 0) keep.push("NET_RAW");
+  return keep;
+}
+
+/** Config changes a reload cannot apply to a running appliance. */
+export function restartOnlyChanges(a: Config, b: Config): string[] {
+  const out: string[] = [];
+  if (a.mode !== b.mode) out.push("mode");
+  if (a.tun.name !== b.tun.name) out.push("tun.name");
+  if (a.tun.workers !== b.tun.workers) out.push("tun.workers");
+  if (a.tun.manage !== b.tun.manage) out.push("tun.manage");
+  const sl = (c: Config) => c.status.listen ? socketText(c.status.listen) : "";
+  if (sl(a) !== sl(b)) out.push("status.listen");
+  return out;
+}
+
+/**
+ * The running appliance as the status endpoint and other parts see it: current config,
+ * workers, and counters summed over the workers (read live from shared memory).
+ */
+export class Appliance implements StatusSource {
+  readonly version: string = denoJson.version;
+  readonly startedAt = new Date();
+  readonly metrics = new MetricsRegistry();
+  #config: Config;
+  #options: XlatOptions;
+  pool: WorkerPool | null = null;
+
+  constructor(cfg: Config) {
+    this.#config = cfg;
+    this.#options = toXlatOptions(cfg);
+    this.metrics.provide(() => this.#ioFamilies());
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+  get options(): XlatOptions {
+    return this.#options;
+  }
+  get mode(): Mode {
+    return this.#config.mode;
+  }
+  setConfig(cfg: Config, options: XlatOptions): void {
+    this.#config = cfg;
+    this.#options = options;
+  }
+
+  prefixes(): readonly Prefix6[] {
+    return this.#options.pool6 ? [this.#options.pool6] : [];
+  }
+  eam(): readonly EamEntry[] {
+    return this.#options.eam;
+  }
+  workers(): (WorkerInfo & { readonly packets: number })[] {
+    return this.pool ? this.pool.infos() : [];
+  }
+  stats(): Stats {
+    return this.pool ? this.pool.stats() : new Stats();
+  }
+
+  *#ioFamilies() {
+    const ws = this.pool?.workers ?? [];
+    const fam = (name: string, help: string, slot: number) => ({
+      name,
+      help,
+      type: "counter" as const,
+      samples: ws.map((w) => ({ labels: { worker: String(w.id) }, value: w.io[slot] })),
+    });
+    yield fam(
+      "xlat64_tun_read_batches_total",
+      "read_batch calls that returned packets",
+      IO.batches,
+    );
+    yield fam("xlat64_tun_packets_read_total", "packets read from the TUN", IO.packetsIn);
+    yield fam("xlat64_tun_packets_written_total", "packets written to the TUN", IO.packetsOut);
+    yield fam(
+      "xlat64_tun_write_failures_total",
+      "packets the kernel refused on write",
+      IO.writeFailures,
+    );
+    yield fam(
+      "xlat64_engine_errors_total",
+      "packets whose translation raised an error (a bug)",
+      IO.engineErrors,
+    );
+  }
+}
+
+/** Start the appliance and run until SIGTERM/SIGINT; returns the exit code. */
+export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<number> {
+  const app = new Appliance(cfg);
+  let tun: TunDevice | null = null;
+  let status: StatusServer | null = null;
+  const net = new NetConfigurator({
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+  });
+  const managed = cfg.mode !== "none" && cfg.tun.manage;
+
+  const cleanup = async () => {
+    if (app.pool) await app.pool.stop();
+    if (managed) await net.teardown();
+    tun?.close();
+    if (tun) log.info(`closed TUN ${tun.name}`);
+    await status?.close();
+  };
+
+  try {
+    if (cfg.mode !== "none") {
+      // Build one engine here first: bad options fail before anything is touched.
+      if (!opts.engineModule) createEngine(cfg.mode, app.options, new Stats());
+      tun = TunDevice.open({ name: cfg.tun.name, queues: cfg.tun.workers, mtu: cfg.tun.mtu });
+      log.info(
+        `opened TUN ${tun.name} with ${tun.fds.length} queue(s)${
+          tun.multiqueue ? " (IFF_MULTI_QUEUE)" : ""
+        }`,
+      );
+      if (managed) {
+        tun.configure(cfg.tun.mtu);
+        log.info(`${tun.name}: mtu ${cfg.tun.mtu}, up`);
+        await net.enableForwarding();
+        await net.apply(planNetwork(cfg, tun.name, await readRoutes()));
+      } else {
+        await checkUnmanaged(cfg, tun.name, net);
+      }
+    }
+    if (cfg.status.listen) {
+      status = startStatusServer(socketText(cfg.status.listen), app);
+      log.info(`status on ${status.url} (/status, /metrics, /healthz)`);
+    }
+    if (Deno.uid() === 0) {
+      const keep = capabilitiesToKeep(cfg);
+      try {
+        const n = dropCaps(keep);
+        log.info(
+          `dropped privileges on ${n} threads; kept ${keep.length ? keep.join(", ") : "none"}`,
+        );
+      } catch (e) {
+        log.warn(`could not drop privileges: ${(e as Error).message}`);
+      }
+    }
+    if (tun) {
+      app.pool = await WorkerPool.start({
+        mode: cfg.mode,
+        options: app.options,
+        fds: tun.fds,
+        engineModule: opts.engineModule,
+        onEvent: (w, ev) => {
+          if (ev.type === "failed") log.error(`data-path worker ${w.id} failed: ${ev.error}`);
+          else if (ev.type === "reconfigure-failed") {
+            log.error(`data-path worker ${w.id} kept its old config: ${ev.error}`);
+          }
+        },
+      });
+      log.info(`${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`);
+    }
+  } catch (e) {
+    log.error(`start-up failed: ${(e as Error).message}`);
+    await cleanup().catch((c) => log.error(`cleanup after failed start: ${c}`));
+    return EXIT_FAILURE;
+  }
+
+  // Signals are handled one at a time, in order.
+  let chain: Promise<void> = Promise.resolve();
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => resolveDone = r);
+  let stopping = false;
+  const onHup = () => {
+    chain = chain.then(() => reload(app, opts.configPath, tun, net)).catch((e) =>
+      log.error(`reload failed: ${(e as Error).message}`)
+    );
+  };
+  const onStop = (sig: Deno.Signal) => () => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${sig}: shutting down`);
+    chain = chain.then(async () => {
+      await cleanup();
+      log.info("stopped");
+      resolveDone(EXIT_OK);
+    }).catch((e) => {
+      log.error(`shutdown: ${(e as Error).message}`);
+      resolveDone(EXIT_FAILURE);
+    });
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGHUP", onHup],
+    ["SIGTERM", onStop("SIGTERM")],
+    ["SIGINT", onStop("SIGINT")],
+  ];
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  log.info(`xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`);
+  opts.onReady?.(app);
+  try {
+    return await done;
+  } finally {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  }
+}
+
+async function checkUnmanaged(cfg: Config, tunName: string, net: NetConfigurator): Promise<void> {
+  log.info(`[tun] manage = false: not touching ${tunName}'s link, addresses or routes`);
+  const routes = await readRoutes();
+  const missing = missingRoutes(planNetwork(cfg, tunName, routes), routes);
+  for (const r of missing) {
+    log.warn(
+      `route missing: ${r.prefix} dev ${r.dev} (${r.why}); add it with ` +
+        `\`ip -${r.family} route add ${r.prefix} dev ${r.dev}\``,
+    );
+  }
+  await net.checkForwarding();
+}
+
+/** SIGHUP: re-read the file; on error keep the old config, on success apply it live. */
+async function reload(
+  app: Appliance,
+  path: string | undefined,
+  tun: TunDevice | null,
+  net: NetConfigurator,
+): Promise<void> {
+  if (!path) {
+    log.warn("SIGHUP: running on the embedded default config; there is no file to re-read");
+    return;
+  }
+  log.info(`SIGHUP: re-reading ${path}`);
+  let next: Config;
+  let options: XlatOptions;
+  try {
+    next = await loadConfig(path);
+    options = toXlatOptions(next);
+  } catch (e) {
+    const what = e instanceof ConfigError ? e.message : `${path}: ${(e as Error).message}`;
+    log.error(`reload rejected, keeping the running config:\n${what}`);
+    return;
+  }
+  const old = app.config;
+  const fixed = restartOnlyChanges(old, next);
+  if (fixed.length) {
+    log.warn(`reload: ${fixed.join(", ")} changed; these take effect only after a restart`);
+  }
+  if (app.pool) {
+    try {
+      await app.pool.reconfigure(options);
+    } catch (e) {
+      log.error(`reload rejected by the translator, keeping the running config: ${e}`);
+      return;
+    }
+  }
+  // Restart-only keys keep their running values; the rest is the new file.
+  const applied: Config = {
+    ...next,
+    mode: old.mode,
+    tun: { ...next.tun, name: old.tun.name, workers: old.tun.workers, manage: old.tun.manage },
+    status: old.status,
+  };
+  app.setConfig(applied, options);
+  if (tun && old.mode !== "none" && old.tun.manage) {
+    if (next.tun.mtu !== old.tun.mtu) {
+      setMtu(tun.name, next.tun.mtu);
+      log.info(`${tun.name}: mtu ${next.tun.mtu}`);
+    }
+    await net.update(planNetwork(applied, tun.name, await readRoutes()));
+  }
+  log.info(`reloaded ${path}`);
+}
