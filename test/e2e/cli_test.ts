@@ -288,3 +288,92 @@ Deno.test("cli: status --config takes the endpoint from [status] listen (wildcar
   );
   assert.equal(statusBaseUrl({ family: 4, host: "192.0.2.1", port: 9 }), "http://192.0.2.1:9");
 });
+
+Deno.test({
+  name:
+    "cli: run serves /status in a namespace, logs JSON lines, stops on SIGTERM with 0 (needs root)",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const ns = `x64cli${Deno.pid % 100000}`;
+    const ip = (...args: string[]) => new Deno.Command("ip", { args, stderr: "null" }).output();
+    await withTempDir(async (dir) => {
+      const cfg = `${dir}/run.toml`;
+      await Deno.writeTextFile(
+        cfg,
+        `mode = "siit"\n[tun]\nname = "x64cli"\n[translator]\npool6 = "64:ff9b::/96"\n` +
+          `[dns]\nlisten = []\n[status]\nlisten = "127.0.0.1:18064"\n`,
+      );
+      assert.ok((await ip("netns", "add", ns)).success, "ip netns add");
+      let child: Deno.ChildProcess | undefined;
+      try {
+        await ip("-n", ns, "link", "set", "lo", "up");
+        child = new Deno.Command("ip", {
+          args: [
+            "netns",
+            "exec",
+            ns,
+            Deno.execPath(),
+            "run",
+            "-A",
+            MAIN,
+            "--log-format",
+            "json",
+            "run",
+            "--config",
+            cfg,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        // Wait for the "running" log line (JSON).
+        const lines: string[] = [];
+        const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = "";
+        const deadline = Date.now() + 20000;
+        while (!lines.some((l) => l.includes("running")) && Date.now() < deadline) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          const parts = buf.split("\n");
+          buf = parts.pop()!;
+          lines.push(...parts);
+        }
+        assert.ok(lines.length > 0, "no log output");
+        for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON: ${l}`);
+        assert.ok(lines.some((l) => l.includes("running")), lines.join("\n"));
+
+        const st = await new Deno.Command("ip", {
+          args: [
+            "netns",
+            "exec",
+            ns,
+            Deno.execPath(),
+            "run",
+            "-A",
+            MAIN,
+            "status",
+            "--url",
+            "http://127.0.0.1:18064",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(st.code, 0, new TextDecoder().decode(st.stderr));
+        assert.match(new TextDecoder().decode(st.stdout), /mode siit/);
+
+        child.kill("SIGTERM");
+        (async () => {
+          for (;;) if ((await reader.read()).done) break;
+        })();
+        assert.equal((await child.status).code, 0);
+        child = undefined;
+      } finally {
+        if (child) {
+          child.kill("SIGKILL");
+          await child.status;
+        }
+        await ip("netns", "del", ns);
+      }
+    });
+  },
+});
