@@ -42,6 +42,8 @@ export interface HandlerDeps {
   readonly metrics: DnsMetrics;
   readonly responses: ResponseCache;
   readonly now: () => number;
+  /** Told about every response put in the response cache (to copy it to the fast path). */
+  onStore?: (key: string, qEnd: number, resp: Uint8Array, ttlSeconds: number) => void;
 }
 
 export class QueryHandler {
@@ -183,7 +185,9 @@ export class QueryHandler {
       },
       this.d.dns.cacheMaxTtl,
     );
-    if (ttl > 0) this.d.responses.put(shape.key, out, shape.qEnd, ttl, this.d.now());
+    if (ttl <= 0) return;
+    this.d.responses.put(shape.key, out, shape.qEnd, ttl, this.d.now());
+    this.d.onStore?.(shape.key, shape.qEnd, out, ttl);
   }
 
   /** A header-only response (REFUSED/FORMERR for input we could not or would not decode). */

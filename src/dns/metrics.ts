@@ -32,6 +32,30 @@ export const TYPE_NAMES: Readonly<Record<number, string>> = {
 
 export const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 
+const SCALARS = [
+  "synthesized",
+  "synthesizedPtr",
+  "cacheHits",
+  "cacheMisses",
+  "refused",
+  "rateLimited",
+  "formerr",
+  "dropped",
+  "truncated",
+  "fastPathAnswers",
+  "cacheEntries",
+  "latencySum",
+  "latencyCount",
+] as const;
+type Scalar = typeof SCALARS[number];
+
+export type DnsMetricsSnapshot = { [K in Scalar]: number } & {
+  queries: [string, number][];
+  responses: [string, number][];
+  failures: [string, number][];
+  latencyCounts: number[];
+};
+
 export class DnsMetrics {
   /** key: "type\0transport" */
   readonly queries = new Map<string, number>();
@@ -51,6 +75,30 @@ export class DnsMetrics {
   readonly latencyCounts = new Float64Array(LATENCY_BUCKETS.length + 1);
   latencySum = 0;
   latencyCount = 0;
+
+  /** Plain data for postMessage (the fast-path worker reports its counters this way). */
+  snapshot(): DnsMetricsSnapshot {
+    const { queries, responses, failures, latencyCounts, ...scalars } = this;
+    return {
+      ...scalars,
+      queries: [...queries],
+      responses: [...responses],
+      failures: [...failures],
+      latencyCounts: [...latencyCounts],
+    };
+  }
+
+  /** Add another set of counters (a worker's snapshot) into this one. */
+  add(s: DnsMetricsSnapshot): void {
+    const sum = (m: Map<string, number>, kv: [string, number][]) => {
+      for (const [k, v] of kv) m.set(k, (m.get(k) ?? 0) + v);
+    };
+    sum(this.queries, s.queries);
+    sum(this.responses, s.responses);
+    sum(this.failures, s.failures);
+    s.latencyCounts.forEach((v, i) => this.latencyCounts[i] += v);
+    for (const k of SCALARS) this[k] += s[k];
+  }
 
   query(type: number, transport: "udp" | "tcp"): void {
     const k = `${TYPE_NAMES[type] ?? "other"}\0${transport}`;

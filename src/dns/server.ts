@@ -3,13 +3,13 @@
 // order (RFC 7766 6.2.1.1), idle connections closed (RFC 7766 6.2.3). Nothing a client
 // sends can stop a listener: every failure is counted and the loop goes on.
 import { type IpAddr, parseIp } from "./acl.ts";
-import { MessageCache, ResponseCache } from "./cache.ts";
-import { type AnswerValidator, Dns64 } from "./dns64.ts";
-import { QueryHandler, type Transport } from "./handler.ts";
-import { DnsMetrics } from "./metrics.ts";
+import type { AnswerValidator } from "./dns64.ts";
+import type { QueryHandler, Transport } from "./handler.ts";
+import { DnsMetrics, type DnsMetricsSnapshot } from "./metrics.ts";
 import type { Dns64Options, DnsOptions, HostPort } from "./options.ts";
-import { CachingResolver } from "./resolver.ts";
-import { readExact, UpstreamClient, writeAll } from "./upstream.ts";
+import { readExact, writeAll } from "./upstream.ts";
+import { buildCore } from "./core.ts";
+import type { FromWorker, ToWorker } from "./fastpath_worker.ts";
 import type { MetricFamily } from "../status/metrics.ts";
 import { formatPrefix6 } from "../addr/ip.ts";
 
@@ -33,11 +33,14 @@ export interface DnsStatus {
   readonly dns64Prefixes: readonly string[];
   readonly cacheEntries: number;
   readonly tcpConnections: number;
+  /** UDP served by the recvmmsg/sendmmsg worker. */
+  readonly fastPath: boolean;
 }
 
 export interface DnsServerHandle {
   /** Where we actually listen (port 0 in the config becomes the bound port). */
   readonly addresses: readonly HostPort[];
+  /** Counters of the main thread (TCP, and UDP without the fast path). */
   readonly metricsState: DnsMetrics;
   readonly handler: QueryHandler;
   metrics(): MetricFamily[];
@@ -50,32 +53,25 @@ const hp = (
 ) => (a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
 const MAX_TCP_CONNECTIONS = 256;
 
-// deno-lint-ignore require-await -- the fast-path worker start awaits here
 export async function startDnsServer(
   opts: DnsServerOptions,
   log: DnsLog,
 ): Promise<DnsServerHandle> {
   const { dns } = opts;
-  const metrics = new DnsMetrics();
-  const now = () => Date.now();
-  const upstream = new UpstreamClient({
-    servers: dns.upstream,
-    timeoutMs: dns.upstreamTimeoutMs,
-    attempts: dns.upstreamAttempts,
-    udpSize: dns.ednsUdpSize,
-  }, metrics);
-  const msgCache = new MessageCache(dns.cacheMaxEntries, dns.cacheMaxBytes / 2, dns.cacheMaxTtl);
-  const resolver = new CachingResolver(upstream, msgCache, metrics, now);
-  const dns64 = new Dns64(opts.dns64, resolver.lookup, opts.validator ?? null);
-  const responses = new ResponseCache(dns.cacheMaxEntries, dns.cacheMaxBytes / 2);
-  const handler = new QueryHandler({
-    dns,
-    dns64,
-    lookup: resolver.lookup,
-    metrics,
-    responses,
-    now,
-  });
+  const core = buildCore(dns, opts.dns64, opts.validator);
+  const { handler, metrics, messages: msgCache, responses } = core;
+  let worker: FastPath | null = null;
+  if (dns.fastPath && dns.listen.length > 0) {
+    try {
+      worker = await startFastPath(dns, opts.dns64, handler, log);
+      const w = worker;
+      core.deps.onStore = (key, qEnd, resp, ttl) => w.store(key, qEnd, resp, ttl);
+    } catch (e) {
+      log.warn("DNS fast path unavailable, serving UDP with Deno sockets: {error}", {
+        error: String(e),
+      });
+    }
+  }
 
   const udps: Deno.DatagramConn[] = [];
   const tcps: Deno.Listener[] = [];
@@ -194,25 +190,36 @@ export async function startDnsServer(
   }
 
   try {
-    for (const a of dns.listen) {
-      const u = Deno.listenDatagram({ transport: "udp", hostname: a.host, port: a.port });
-      udps.push(u);
-      const port = (u.addr as Deno.NetAddr).port;
+    for (const [i, a] of dns.listen.entries()) {
+      let port: number;
+      if (worker) {
+        port = worker.addresses[i].port;
+      } else {
+        const u = Deno.listenDatagram({ transport: "udp", hostname: a.host, port: a.port });
+        udps.push(u);
+        port = (u.addr as Deno.NetAddr).port;
+        loops.push(udpLoop(u));
+      }
       const t = Deno.listen({ transport: "tcp", hostname: a.host, port });
       tcps.push(t);
       addresses.push({ host: a.host, port });
-      loops.push(udpLoop(u), tcpLoop(t));
+      loops.push(tcpLoop(t));
     }
   } catch (e) {
     for (const u of udps) u.close();
     for (const t of tcps) t.close();
+    await worker?.stop();
     throw e;
   }
-  log.info("DNS listening on {listen}, upstream {upstream}, DNS64 prefixes {prefixes}", {
-    listen: addresses.map(hp).join(" "),
-    upstream: dns.upstream.map(hp).join(" ") || "(none)",
-    prefixes: opts.dns64.prefixes.map(formatPrefix6).join(" ") || "(off)",
-  });
+  log.info(
+    "DNS listening on {listen} (UDP {udp}), upstream {upstream}, DNS64 prefixes {prefixes}",
+    {
+      udp: worker ? "recvmmsg fast path" : "Deno sockets",
+      listen: addresses.map(hp).join(" "),
+      upstream: dns.upstream.map(hp).join(" ") || "(none)",
+      prefixes: opts.dns64.prefixes.map(formatPrefix6).join(" ") || "(off)",
+    },
+  );
 
   return {
     addresses,
@@ -220,14 +227,20 @@ export async function startDnsServer(
     handler,
     metrics() {
       metrics.cacheEntries = msgCache.lru.size + responses.lru.size;
-      return metrics.families();
+      if (!worker?.snapshot) return metrics.families();
+      const all = new DnsMetrics();
+      all.add(metrics.snapshot());
+      all.add(worker.snapshot);
+      return all.families();
     },
     status() {
       return {
         listen: addresses.map(hp),
         upstream: dns.upstream.map(hp),
         dns64Prefixes: opts.dns64.prefixes.map(formatPrefix6),
-        cacheEntries: msgCache.lru.size + responses.lru.size,
+        cacheEntries: msgCache.lru.size + responses.lru.size +
+          (worker?.snapshot?.cacheEntries ?? 0),
+        fastPath: worker !== null,
         tcpConnections: conns.size,
       };
     },
@@ -241,6 +254,67 @@ export async function startDnsServer(
         } catch { /* already closed */ }
       }
       await Promise.allSettled(loops);
+      await worker?.stop();
     },
   };
+}
+
+interface FastPath {
+  readonly addresses: HostPort[];
+  /** The worker's latest counters. */
+  snapshot: DnsMetricsSnapshot | null;
+  store(key: string, qEnd: number, resp: Uint8Array, ttl: number): void;
+  stop(): Promise<void>;
+}
+
+/** Start the fast-path worker; resolves once its sockets are bound. */
+function startFastPath(
+  dns: DnsOptions,
+  dns64: Dns64Options,
+  handler: QueryHandler,
+  log: DnsLog,
+): Promise<FastPath> {
+  const w = new Worker(new URL("./fastpath_worker.ts", import.meta.url), { type: "module" });
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((r) => stopped = r);
+  return new Promise((resolve, reject) => {
+    const fp: FastPath = {
+      addresses: [],
+      snapshot: null,
+      store(key, qEnd, resp, ttl) {
+        w.postMessage({ kind: "store", key, qEnd, resp, ttl } satisfies ToWorker);
+      },
+      async stop() {
+        w.postMessage({ kind: "stop" } satisfies ToWorker);
+        const timer = setTimeout(stopped, 2000);
+        await done;
+        clearTimeout(timer);
+        w.terminate();
+      },
+    };
+    w.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.kind === "ready") {
+        fp.addresses.push(...m.addresses);
+        resolve(fp);
+      } else if (m.kind === "error") {
+        w.terminate();
+        stopped();
+        reject(new Error(m.message));
+      } else if (m.kind === "query") {
+        handler.handle(m.q, m.client, m.clientKey, "udp").catch((err) => {
+          log.error("DNS query handling failed: {error}", { error: String(err) });
+          return null;
+        }).then((resp) => w.postMessage({ kind: "answer", seq: m.seq, resp } satisfies ToWorker));
+      } else if (m.kind === "metrics") fp.snapshot = m.snapshot;
+      else if (m.kind === "stopped") stopped();
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      w.terminate();
+      stopped();
+      reject(new Error(e.message));
+    };
+    w.postMessage({ kind: "start", dns, dns64 } satisfies ToWorker);
+  });
 }

@@ -6,6 +6,7 @@ import { parseAcl } from "../../src/dns/acl.ts";
 import { DNS64_DEFAULTS, DNS_DEFAULTS } from "../../src/dns/options.ts";
 import { type DnsServerHandle, startDnsServer } from "../../src/dns/server.ts";
 import { dig, have, type Lab, startLab, ZONE } from "./dns_lab.ts";
+import { findShim } from "../../src/io/ffi.ts";
 
 const ready = have("nsd") && have("unbound") && have("dig");
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -211,6 +212,59 @@ Deno.test({
       await dead.close();
       await failover.close();
       silent.close();
+      await lab.close();
+    }
+  },
+});
+
+const shimBuilt = (() => {
+  try {
+    findShim();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "e2e fast path: the recvmmsg/sendmmsg worker answers cache hits with patched ID and TTL",
+  ignore: !ready || !shimBuilt,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const lab = await startLab();
+    const srv = await startDnsServer({
+      dns: {
+        ...DNS_DEFAULTS,
+        fastPath: true,
+        listen: [{ host: "127.0.0.1", port: 0 }],
+        upstream: [{ host: "127.0.0.1", port: lab.unboundPort }],
+      },
+      dns64: DNS64_DEFAULTS,
+    }, quiet);
+    try {
+      assert.equal(srv.status().fastPath, true);
+      const port = srv.addresses[0].port;
+      const first = await dig(port, [`v4only.${ZONE}`, "AAAA"]);
+      assert.deepEqual(rdata(first.answer, "AAAA"), ["64:ff9b::c000:201"]);
+      // The main thread copies what it caches to the worker asynchronously.
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 3; i++) {
+        const again = await dig(port, [`V4ONLY.${ZONE.toUpperCase()}`, "AAAA"]);
+        assert.deepEqual(rdata(again.answer, "AAAA"), ["64:ff9b::c000:201"]);
+        assert.equal(again.answer[0][0], `V4ONLY.${ZONE.toUpperCase()}`, "question case kept");
+      }
+      // Slow-path answers (misses) come back through the worker too.
+      assert.equal((await dig(port, [`nothere.${ZONE}`, "AAAA"])).status, "NXDOMAIN");
+      // TCP is served on the same port by the main thread.
+      assert.deepEqual(rdata((await dig(port, [`dual.${ZONE}`, "AAAA", "+tcp"])).answer, "AAAA"), [
+        "2001:db8::2",
+      ]);
+      await new Promise((r) => setTimeout(r, 700)); // worker reports counters every 500 ms
+      const fam = srv.metrics().find((f) => f.name === "xlat64_dns_fast_path_answers_total")!;
+      assert.ok(fam.samples[0].value >= 3, `fast path answers ${fam.samples[0].value}`);
+    } finally {
+      await srv.close();
       await lab.close();
     }
   },
