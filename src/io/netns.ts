@@ -242,6 +242,7 @@ export class NetLab {
   readonly id: string;
   readonly namespaces: Netns[] = [];
   readonly #bg: Background[] = [];
+  readonly #atCleanup: (() => unknown)[] = [];
   #cleaning: Promise<void> | undefined;
 
   constructor(readonly tag = "x64") {
@@ -251,6 +252,11 @@ export class NetLab {
 
   track(bg: Background): void {
     this.#bg.push(bg);
+  }
+
+  /** Also run `fn` at cleanup, after the namespaces are gone (temporary files, say). */
+  atCleanup(fn: () => unknown): void {
+    this.#atCleanup.push(fn);
   }
 
   /** A fresh namespace "<tag>-<role>-<id>" with loopback up and IPv6 DAD off. */
@@ -307,6 +313,11 @@ export class NetLab {
     await Promise.all(this.#bg.map((bg) => bg.release().catch(() => {})));
     for (const ns of [...this.namespaces].reverse()) {
       await runCommand(["ip", "netns", "del", ns.name]).catch(() => {});
+    }
+    for (const fn of this.#atCleanup) {
+      try {
+        await fn();
+      } catch { /* best effort */ }
     }
   }
 

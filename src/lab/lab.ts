@@ -11,7 +11,7 @@ import {
   traceroute,
   udpCheck,
 } from "./checks.ts";
-import { LAB, LabTopology, type TopologyOptions } from "./topology.ts";
+import { LAB, LabTopology, type TopologyOptions, xlat64Argv } from "./topology.ts";
 
 export interface LabOptions {
   /** Keep the lab up after the checks until Ctrl-C, to poke at it by hand. */
@@ -127,7 +127,7 @@ export async function runLab(opts: LabOptions = {}): Promise<number> {
       print("\nThe lab stays up; Ctrl-C tears it down. Try:");
       print(`  ip netns exec ${t.client.name} ping -6 ${LAB.server6}`);
       print(`  ip netns exec ${t.xlat.name} curl -s ${LAB.statusUrl}/metrics`);
-      print(`  ip netns exec ${t.xlat.name} deno run -A main.ts status`);
+      print(`  ip netns exec ${t.xlat.name} ${xlat64Argv(["status"]).join(" ")}`);
       await new Promise(() => {}); // the signal handler cleans up and exits
     }
     return failed === 0 ? 0 : 1;
