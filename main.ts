@@ -52,7 +52,7 @@ interface GlobalLogOpts {
 
 const EXAMPLES = `
 Examples:
-  xlat64 lab                                   build a throwaway lab and show NAT64 working
+  xlat64 lab                                   build a throwaway lab and watch translation work
   xlat64 config --print-default > xlat64.toml  start a config from the defaults
   xlat64 check --config xlat64.toml            validate it (exit 2 with every error)
   xlat64 run --config xlat64.toml              run the appliance
@@ -170,7 +170,8 @@ function buildProgram(setExit: (code: number) => void) {
       if (!opts.printDefault) {
         cmd.error("error: nothing to do: try --print-default", { exitCode: 2 });
       }
-      Deno.stdout.writeSync(new TextEncoder().encode(DEFAULT_CONFIG_TOML));
+      const b = new TextEncoder().encode(DEFAULT_CONFIG_TOML);
+      for (let o = 0; o < b.length;) o += Deno.stdout.writeSync(b.subarray(o));
     });
 
   program.command("version")
@@ -237,7 +238,8 @@ export async function main(args: string[]): Promise<number> {
 /** Errors whose message says it all (no stack trace needed). */
 function isOperational(e: Error): boolean {
   return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
-    e instanceof Deno.errors.AddrInUse || e.name === "PcapError";
+    e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.BrokenPipe ||
+    e.name === "PcapError" || e.name === "ReplayError";
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -8,6 +8,7 @@ import { PacketBatch } from "../packet/batch.ts";
 import { type PcapPacket, PcapReader, PcapWriter } from "../packet/pcap.ts";
 import { DROP_REASONS, SLOT, Stats } from "../xlat/stats.ts";
 import { createEngine } from "./engines.ts";
+import type { PacketEngine } from "./worker_protocol.ts";
 
 export interface ReplayResult {
   /** IP packets read from the input. */
@@ -23,10 +24,20 @@ export interface ReplayResult {
   readonly skipped: number;
 }
 
+/** A replay that cannot start (the message says why). */
+export class ReplayError extends Error {
+  override name = "ReplayError";
+}
+
 export async function replay(cfg: Config, inPath: string, outPath: string): Promise<ReplayResult> {
-  if (cfg.mode === "none") throw new Error('replay needs a translator, but mode is "none"');
+  if (cfg.mode === "none") throw new ReplayError('replay needs a translator, but mode is "none"');
   const stats = new Stats();
-  const engine = createEngine(cfg.mode, toXlatOptions(cfg), stats);
+  let engine: PacketEngine;
+  try {
+    engine = createEngine(cfg.mode, toXlatOptions(cfg), stats);
+  } catch (e) {
+    throw new ReplayError(`cannot replay in mode "${cfg.mode}": ${(e as Error).message}`);
+  }
   const input = await Deno.open(inPath, { read: true });
   let output: Deno.FsFile | undefined;
   const out = new PacketBatch(64);
