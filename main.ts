@@ -3,7 +3,6 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import denoJson from "./deno.json" with { type: "json" };
 import {
-  type Config,
   ConfigError,
   DEFAULT_CONFIG_TOML,
   defaultConfig,
@@ -21,29 +20,6 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 export const VERSION: string = denoJson.version;
-
-/** Raised by a command whose module has not landed yet. */
-class NotAvailable extends Error {}
-
-/**
- * Import a module that another part of xlat64 provides. The specifier is built at run
- * time so that `deno check` passes before that module exists; such a command then fails
- * with a clear message instead of a stack trace.
- */
-async function optionalModule<T>(path: string, what: string): Promise<T> {
-  const url = new URL(path, import.meta.url);
-  try {
-    await Deno.stat(url);
-  } catch {
-    throw new NotAvailable(`${what} is not available yet in this build (${path} is missing)`);
-  }
-  return await import(url.href) as T;
-}
-
-// The shapes of modules other parts of xlat64 provide (see optionalModule).
-interface SupervisorModule {
-  runAppliance(cfg: Config, opts: { configPath?: string }): Promise<number>;
-}
 
 interface GlobalLogOpts {
   logLevel?: LogLevel;
@@ -94,10 +70,7 @@ function buildProgram(setExit: (code: number) => void) {
     .action(async (opts) => {
       const cfg = opts.config ? await loadConfig(opts.config) : defaultConfig();
       await logFrom(cfg.log.level, cfg.log.format);
-      const { runAppliance } = await optionalModule<SupervisorModule>(
-        "./src/io/supervisor.ts",
-        "the appliance (xlat64 run)",
-      );
+      const { runAppliance } = await import("./src/io/supervisor.ts");
       setExit(await runAppliance(cfg, { configPath: opts.config }));
     });
 
@@ -222,10 +195,6 @@ export async function main(args: string[]): Promise<number> {
     if (e instanceof ConfigError) {
       console.error(e.message);
       return EXIT_USAGE;
-    }
-    if (e instanceof NotAvailable) {
-      console.error(`xlat64: ${e.message}`);
-      return EXIT_FAILURE;
     }
     const msg = e instanceof Error ? e.message : String(e);
     getLogger("main").debug("failed: {error}", { error: e });
