@@ -148,22 +148,28 @@ export interface TunQueueFd {
   readonly name: string;
 }
 
-/** Open one TUN queue (IFF_TUN | IFF_NO_PI, non-blocking). */
-export function tunOpen(name: string, multiqueue: boolean): TunQueueFd {
+/**
+ * Open one TUN queue (IFF_TUN | IFF_NO_PI, non-blocking). `attach` says the interface
+ * already has a queue of ours (for the error message only).
+ */
+export function tunOpen(name: string, multiqueue: boolean, attach = false): TunQueueFd {
   checkIfName(name);
   const buf = cstr(name);
   const r = shim().xs_tun_open(buf, multiqueue ? 1 : 0);
   if (r < 0) {
     const errno = -r;
-    const what = errno === ERRNO.EINVAL && multiqueue
-      ? `cannot attach queue to TUN "${name}"`
-      : errno === ERRNO.EBUSY || errno === ERRNO.EINVAL
-      ? `cannot create TUN "${name}" (does an interface of that name exist with ` +
-        "other flags, or in single-queue mode?)"
-      : errno === ERRNO.ENOENT || errno === ERRNO.ENODEV
+    const what = errno === ERRNO.ENOENT || errno === ERRNO.ENODEV
       ? "cannot open /dev/net/tun (is the tun module loaded?)"
-      : "cannot open /dev/net/tun";
-    check("tun_open", r, what);
+      : errno === ERRNO.EPERM || errno === ERRNO.EACCES
+      ? "cannot open /dev/net/tun"
+      : attach
+      ? `cannot attach queue to TUN "${name}"`
+      : `cannot create TUN "${name}"`;
+    const why = (errno === ERRNO.EINVAL || errno === ERRNO.EBUSY) && !attach
+      ? ` (an interface of that name exists and is not a TUN with the same flags: ` +
+        `${multiqueue ? "it must be multi_queue" : "it must not be multi_queue"})`
+      : "";
+    throw new ShimError("tun_open", errno, `${what}: ${strerror(errno)}${hint(errno)}${why}`);
   }
   const end = buf.indexOf(0);
   return { fd: r, name: new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end)) };
@@ -174,7 +180,7 @@ export function tunOpenQueues(name: string, queues: number): TunQueueFd[] {
   const out: TunQueueFd[] = [];
   try {
     for (let i = 0; i < queues; i++) {
-      out.push(tunOpen(i === 0 ? name : out[0].name, queues > 1));
+      out.push(tunOpen(i === 0 ? name : out[0].name, queues > 1, i > 0));
     }
   } catch (e) {
     for (const q of out) closeFd(q.fd);

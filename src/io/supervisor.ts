@@ -11,6 +11,8 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Prefix6 } from "../addr/ip.ts";
 import { type Config, ConfigError, loadConfig, toXlatOptions } from "../config/mod.ts";
+import { type DnsServerHandle, startDnsServer } from "../dns/server.ts";
+import { dnsOptionsFromConfig } from "../dns/options.ts";
 import { getLogger } from "../log.ts";
 import { MetricsRegistry } from "../status/metrics.ts";
 import type { StatusServer } from "../status/server.ts";
@@ -82,6 +84,7 @@ export class Appliance implements StatusSource {
   #config: Config;
   #options: XlatOptions;
   pool: WorkerPool | null = null;
+  dns: DnsServerHandle | null = null;
 
   constructor(cfg: Config) {
     this.#config = cfg;
@@ -147,93 +150,44 @@ export class Appliance implements StatusSource {
 /** Start the appliance and run until SIGTERM/SIGINT; returns the exit code. */
 export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<number> {
   const app = new Appliance(cfg);
-  let tun: TunDevice | null = null;
-  let status: StatusServer | null = null;
-  const net = new NetConfigurator({
-    info: (m) => log.info(m),
-    warn: (m) => log.warn(m),
-  });
-  const managed = cfg.mode !== "none" && cfg.tun.manage;
-
-  const cleanup = async () => {
-    if (app.pool) await app.pool.stop();
-    if (managed) await net.teardown();
-    tun?.close();
-    if (tun) log.info(`closed TUN ${tun.name}`);
-    await status?.close();
+  const rt: Runtime = {
+    tun: null,
+    status: null,
+    net: new NetConfigurator({ info: (m) => log.info(m), warn: (m) => log.warn(m) }),
+    managed: cfg.mode !== "none" && cfg.tun.manage,
   };
+  app.metrics.provide(() => app.dns?.metrics() ?? []);
 
-  try {
-    if (cfg.mode !== "none") {
-      // Build one engine here first: bad options fail before anything is touched.
-      if (!opts.engineModule) createEngine(cfg.mode, app.options, new Stats());
-      tun = TunDevice.open({ name: cfg.tun.name, queues: cfg.tun.workers, mtu: cfg.tun.mtu });
-      log.info(
-        `opened TUN ${tun.name} with ${tun.fds.length} queue(s)${
-          tun.multiqueue ? " (IFF_MULTI_QUEUE)" : ""
-        }`,
-      );
-      if (managed) {
-        tun.configure(cfg.tun.mtu);
-        log.info(`${tun.name}: mtu ${cfg.tun.mtu}, up`);
-        await net.enableForwarding();
-        await net.apply(planNetwork(cfg, tun.name, await readRoutes()));
-      } else {
-        await checkUnmanaged(cfg, tun.name, net);
-      }
-    }
-    if (cfg.status.listen) {
-      status = startStatusServer(socketText(cfg.status.listen), app);
-      log.info(`status on ${status.url} (/status, /metrics, /healthz)`);
-    }
-    if (Deno.uid() === 0) {
-      const keep = capabilitiesToKeep(cfg);
-      try {
-        const n = dropCaps(keep);
-        log.info(
-          `dropped privileges on ${n} threads; kept ${keep.length ? keep.join(", ") : "none"}`,
-        );
-      } catch (e) {
-        log.warn(`could not drop privileges: ${(e as Error).message}`);
-      }
-    }
-    if (tun) {
-      app.pool = await WorkerPool.start({
-        mode: cfg.mode,
-        options: app.options,
-        fds: tun.fds,
-        engineModule: opts.engineModule,
-        onEvent: (w, ev) => {
-          if (ev.type === "failed") log.error(`data-path worker ${w.id} failed: ${ev.error}`);
-          else if (ev.type === "reconfigure-failed") {
-            log.error(`data-path worker ${w.id} kept its old config: ${ev.error}`);
-          }
-        },
-      });
-      log.info(`${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`);
-    }
-  } catch (e) {
-    log.error(`start-up failed: ${(e as Error).message}`);
-    await cleanup().catch((c) => log.error(`cleanup after failed start: ${c}`));
-    return EXIT_FAILURE;
-  }
-
-  // Signals are handled one at a time, in order.
-  let chain: Promise<void> = Promise.resolve();
+  // Signals are handled one at a time, in order, from the very start: a SIGTERM during
+  // start-up waits for it and then undoes it.
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => resolveDone = r);
+  let started = false;
   let stopping = false;
+  let chain: Promise<void> = startUp(app, rt, opts).then(
+    () => {
+      started = true;
+      log.info(`xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`);
+      opts.onReady?.(app);
+    },
+    async (e) => {
+      stopping = true;
+      log.error(`start-up failed: ${(e as Error).message}`);
+      await shutDown(app, rt).catch((c) => log.error(`cleanup after failed start: ${c}`));
+      resolveDone(EXIT_FAILURE);
+    },
+  );
   const onHup = () => {
-    chain = chain.then(() => reload(app, opts.configPath, tun, net)).catch((e) =>
-      log.error(`reload failed: ${(e as Error).message}`)
-    );
+    chain = chain.then(() => {
+      if (started && !stopping) return reload(app, opts.configPath, rt);
+    }).catch((e) => log.error(`reload failed: ${(e as Error).message}`));
   };
   const onStop = (sig: Deno.Signal) => () => {
     if (stopping) return;
     stopping = true;
     log.info(`${sig}: shutting down`);
     chain = chain.then(async () => {
-      await cleanup();
+      await shutDown(app, rt);
       log.info("stopped");
       resolveDone(EXIT_OK);
     }).catch((e) => {
@@ -247,13 +201,111 @@ export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<
     ["SIGINT", onStop("SIGINT")],
   ];
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  log.info(`xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`);
-  opts.onReady?.(app);
   try {
     return await done;
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   }
+}
+
+interface Runtime {
+  tun: TunDevice | null;
+  status: StatusServer | null;
+  readonly net: NetConfigurator;
+  readonly managed: boolean;
+}
+
+async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<void> {
+  const cfg = app.config;
+  if (cfg.mode !== "none") {
+    // Build one engine here first: bad options fail before anything is touched.
+    if (!opts.engineModule) createEngine(cfg.mode, app.options, new Stats());
+    const tun = rt.tun = TunDevice.open({
+      name: cfg.tun.name,
+      queues: cfg.tun.workers,
+      mtu: cfg.tun.mtu,
+    });
+    log.info(
+      `opened TUN ${tun.name} with ${tun.fds.length} queue(s)${
+        tun.multiqueue ? " (IFF_MULTI_QUEUE)" : ""
+      }`,
+    );
+    if (rt.managed) {
+      tun.configure(cfg.tun.mtu);
+      log.info(`${tun.name}: mtu ${cfg.tun.mtu}, up`);
+      await rt.net.enableForwarding();
+      await rt.net.apply(planNetwork(cfg, tun.name, await readRoutes()));
+    } else {
+      await checkUnmanaged(cfg, tun.name, rt.net);
+    }
+  }
+  // Listeners before the privilege drop: they may need ports below 1024.
+  app.dns = await startDns(cfg);
+  if (cfg.status.listen) {
+    rt.status = startStatusServer(socketText(cfg.status.listen), app);
+    log.info(`status on ${rt.status.url} (/status, /metrics, /healthz)`);
+  }
+  if (Deno.uid() === 0) {
+    const keep = capabilitiesToKeep(cfg);
+    try {
+      const n = dropCaps(keep);
+      log.info(
+        `dropped privileges on ${n} threads; kept ${keep.length ? keep.join(", ") : "none"}`,
+      );
+    } catch (e) {
+      log.warn(`could not drop privileges: ${(e as Error).message}`);
+    }
+  }
+  if (rt.tun) {
+    app.pool = await WorkerPool.start({
+      mode: cfg.mode,
+      options: app.options,
+      fds: rt.tun.fds,
+      engineModule: opts.engineModule,
+      onEvent: (w, ev) => {
+        if (ev.type === "failed") log.error(`data-path worker ${w.id} failed: ${ev.error}`);
+        else if (ev.type === "reconfigure-failed") {
+          log.error(`data-path worker ${w.id} kept its old config: ${ev.error}`);
+        }
+      },
+    });
+    log.info(`${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`);
+  }
+}
+
+/** Stop workers, remove what we added to the system, close the TUN and listeners. */
+async function shutDown(app: Appliance, rt: Runtime): Promise<void> {
+  if (app.pool) await app.pool.stop();
+  if (rt.managed) await rt.net.teardown();
+  if (rt.tun) {
+    rt.tun.close();
+    log.info(`closed TUN ${rt.tun.name}`);
+  }
+  await app.dns?.close();
+  await rt.status?.close();
+}
+
+/** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
+async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
+  if (cfg.dns.listen.length === 0) return null;
+  let resolvConf = "";
+  if (cfg.dns.upstream.includes("resolv.conf")) {
+    try {
+      resolvConf = await Deno.readTextFile("/etc/resolv.conf");
+    } catch (e) {
+      log.warn(`cannot read /etc/resolv.conf for DNS upstreams: ${(e as Error).message}`);
+    }
+  }
+  const o = dnsOptionsFromConfig(cfg, resolvConf);
+  if (o.dns.upstream.length === 0) log.warn("DNS: no upstream servers; every query will fail");
+  const h = await startDnsServer(o, getLogger("dns"));
+  const st = h.status();
+  log.info(
+    `DNS proxy on ${st.listen.join(", ")} -> ${st.upstream.join(", ")}; DNS64 ${
+      st.dns64Prefixes.length ? st.dns64Prefixes.join(", ") : "off"
+    }`,
+  );
+  return h;
 }
 
 async function checkUnmanaged(cfg: Config, tunName: string, net: NetConfigurator): Promise<void> {
@@ -269,13 +321,11 @@ async function checkUnmanaged(cfg: Config, tunName: string, net: NetConfigurator
   await net.checkForwarding();
 }
 
+const dnsKey = (c: Config) =>
+  JSON.stringify([c.dns, c.dns64], (_k, v) => v instanceof Uint8Array ? [...v] : v);
+
 /** SIGHUP: re-read the file; on error keep the old config, on success apply it live. */
-async function reload(
-  app: Appliance,
-  path: string | undefined,
-  tun: TunDevice | null,
-  net: NetConfigurator,
-): Promise<void> {
+async function reload(app: Appliance, path: string | undefined, rt: Runtime): Promise<void> {
   if (!path) {
     log.warn("SIGHUP: running on the embedded default config; there is no file to re-read");
     return;
@@ -312,12 +362,23 @@ async function reload(
     status: old.status,
   };
   app.setConfig(applied, options);
-  if (tun && old.mode !== "none" && old.tun.manage) {
+  const tun = rt.tun;
+  if (tun && rt.managed) {
     if (next.tun.mtu !== old.tun.mtu) {
       setMtu(tun.name, next.tun.mtu);
       log.info(`${tun.name}: mtu ${next.tun.mtu}`);
     }
-    await net.update(planNetwork(applied, tun.name, await readRoutes()));
+    await rt.net.update(planNetwork(applied, tun.name, await readRoutes()));
+  }
+  if (dnsKey(old) !== dnsKey(applied)) {
+    log.info("reload: DNS settings changed; restarting the DNS proxy");
+    await app.dns?.close();
+    app.dns = null;
+    try {
+      app.dns = await startDns(applied);
+    } catch (e) {
+      log.error(`DNS proxy did not restart: ${(e as Error).message}`);
+    }
   }
   log.info(`reloaded ${path}`);
 }

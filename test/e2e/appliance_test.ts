@@ -18,7 +18,8 @@ manage = true
 pool6 = "2001:db8:46::/96"
 ${eam}
 [dns]
-listen = []
+listen = ["127.0.0.1:5353"]
+upstream = ["192.0.2.2"]
 [status]
 listen = "127.0.0.1:18064"
 ${extra}`;
@@ -123,6 +124,23 @@ Deno.test({
       assert.match(bg.output(), /tun\.workers/);
       assert.ok(await ping6(cli, "2001:db8:46::192.0.2.2"), "old config still works");
 
+      // The DNS proxy runs too: RFC 8880 ipv4only.arpa is answered locally with DNS64.
+      const dig = await app.run([
+        "dig",
+        "+short",
+        "+time=2",
+        "+tries=1",
+        "@127.0.0.1",
+        "-p",
+        "5353",
+        "ipv4only.arpa",
+        "AAAA",
+      ]);
+      assert.deepEqual(dig.trim().split("\n").sort(), [
+        "2001:db8:46::c000:aa",
+        "2001:db8:46::c000:ab",
+      ]);
+
       // SIGTERM: exit 0, our routes gone from the (persistent) TUN, forwarding restored.
       const st = await bg.stop(5000);
       assert.equal(st.code, 0, bg.output());
@@ -130,6 +148,16 @@ Deno.test({
       assert.equal((await app.run(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "0");
       assert.match(bg.output(), /removed route 198\.51\.100\.0\/24/);
       if (Deno.env.get("XS_DEBUG")) console.log(bg.output(), JSON.stringify(s1));
+
+      // A start that fails (the name belongs to a veth) exits 1, says why, leaves nothing.
+      await Deno.writeTextFile(cfgPath, config(EAM).replace(`name = "${TUN}"`, 'name = "a0"'));
+      const bad = await app.exec([Deno.execPath(), "run", "-A", MAIN, "run", "--config", cfgPath], {
+        timeoutMs: 20_000,
+      });
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /start-up failed: cannot create TUN "a0": .*not a TUN/);
+      assert.deepEqual(await routesOn(app, TUN), []);
+      assert.equal((await app.run(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "0");
     } finally {
       await lab.cleanup();
       await Deno.remove(dir, { recursive: true });
