@@ -9,7 +9,8 @@
 // translator's CPU time per packet (utime+stime from /proc/PID/stat over the UDP run).
 // The translator is pinned to CPU 0, every traffic process to CPU 1 (taskset).
 //
-//   sudo deno run -A bench/throughput.ts [--seconds 3] [--only native,tayga,xlat1,xlat2]
+//   sudo deno run -A bench/throughput.ts [--seconds 3] [--rounds 1]
+//        [--only native,tayga,xlat1,xlat2[,xlat2u]]     (xlat2u: 2 workers, not pinned)
 //
 // Needs root, cc, tayga, iperf3, taskset, iproute2. Shared machines: run it rarely.
 import { NetLab, type Netns } from "../src/io/netns.ts";
@@ -21,10 +22,15 @@ function opt(name: string, dflt: string): string {
 }
 const SECONDS = Number(opt("seconds", "3"));
 const ONLY = opt("only", "native,tayga,xlat1,xlat2").split(",");
+/** Rounds over all rows; a row reports its best pps and lowest CPU/packet (shared machine). */
+const ROUNDS = Number(opt("rounds", "1"));
 const FLOWS = 8;
 const TRANSLATOR_CPU = "0";
 const TRAFFIC_CPU = "1";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** Other tenants of a shared machine must not decide the figures: every measured process
+ *  (translator and traffic alike) runs at nice -15. */
+const PRIO = ["nice", "-n", "-15"];
 const HZ = 100; // USER_HZ: /proc/PID/stat ticks (Linux ABI on x86/arm)
 
 const PREFIX = "2001:db8:64::/96";
@@ -196,6 +202,7 @@ async function udp(
   pid: number | null,
 ): Promise<{ pps: number; cpuUs?: number; busy: string }> {
   const sink = t.sv.spawn([
+    ...PRIO,
     "taskset",
     "-c",
     TRAFFIC_CPU,
@@ -208,6 +215,7 @@ async function udp(
   const c0 = pid ? cpuTicks(pid) : 0;
   const s0 = cpuTimes();
   await t.cl.run([
+    ...PRIO,
     "taskset",
     "-c",
     TRAFFIC_CPU,
@@ -230,9 +238,20 @@ async function udp(
 }
 
 async function tcp(t: Topo, dst: string): Promise<number> {
-  const srv = t.sv.spawn(["taskset", "-c", TRAFFIC_CPU, "iperf3", "-s", "-1", "-p", "5201"]);
+  const srv = t.sv.spawn([
+    ...PRIO,
+    "taskset",
+    "-c",
+    TRAFFIC_CPU,
+    "iperf3",
+    "-s",
+    "-1",
+    "-p",
+    "5201",
+  ]);
   await sleep(400);
   const out = await t.cl.run([
+    ...PRIO,
     "taskset",
     "-c",
     TRAFFIC_CPU,
@@ -291,7 +310,16 @@ async function withTayga(t: Topo, dir: string, body: (pid: number) => Promise<Ro
   );
   await t.rt.run(["tayga", "-c", conf, "--mktun"]);
   await tunRoutes(t.rt);
-  const bg = t.rt.spawn(["taskset", "-c", TRANSLATOR_CPU, "tayga", "-c", conf, "--nodetach"]);
+  const bg = t.rt.spawn([
+    ...PRIO,
+    "taskset",
+    "-c",
+    TRANSLATOR_CPU,
+    "tayga",
+    "-c",
+    conf,
+    "--nodetach",
+  ]);
   try {
     await sleep(300);
     return await body(bg.child.pid);
@@ -305,6 +333,7 @@ async function withXlat64(
   t: Topo,
   dir: string,
   workers: number,
+  cpus: string,
   body: (pid: number) => Promise<Row>,
 ): Promise<Row> {
   const conf = `${dir}/xlat64-${workers}.toml`;
@@ -316,9 +345,10 @@ async function withXlat64(
       `[dns]\nlisten = []\n[status]\nlisten = "127.0.0.1:8064"\n`,
   );
   const bg = t.rt.spawn([
+    ...PRIO,
     "taskset",
     "-c",
-    TRANSLATOR_CPU,
+    cpus,
     Deno.execPath(),
     "run",
     "-A",
@@ -402,10 +432,46 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const t = await topology(lab);
+    console.log(`load average before: ${Deno.readTextFileSync("/proc/loadavg").trim()}`);
     console.log(
       `topology: ${t.cl.name} -> ${t.rt.name} -> ${t.sv.name}; ${SECONDS}s per measurement, ` +
         `${FLOWS} UDP flows, translator on CPU ${TRANSLATOR_CPU}, traffic on CPU ${TRAFFIC_CPU}`,
     );
+    for (let round = 1; round <= ROUNDS; round++) {
+      if (ROUNDS > 1) console.log(`round ${round} of ${ROUNDS}`);
+      await oneRound(t, blast, dir, rows);
+    }
+  } finally {
+    await lab.cleanup();
+    unhook();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  report(best(rows));
+}
+
+/** Per row name: the highest pps/goodput and the lowest CPU per packet over the rounds. */
+function best(rows: Row[]): Row[] {
+  const out = new Map<string, Row>();
+  const hi = (a?: number, b?: number) => a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  const lo = (a?: number, b?: number) => a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  for (const r of rows) {
+    const o = out.get(r.name);
+    if (!o) {
+      out.set(r.name, { ...r });
+      continue;
+    }
+    o.pps64 = hi(o.pps64, r.pps64);
+    o.pps1400 = hi(o.pps1400, r.pps1400);
+    o.tcpGbps = hi(o.tcpGbps, r.tcpGbps);
+    o.cpuUs64 = lo(o.cpuUs64, r.cpuUs64);
+    o.cpuUs1400 = lo(o.cpuUs1400, r.cpuUs1400);
+    o.note = o.note ?? r.note;
+  }
+  return [...out.values()];
+}
+
+async function oneRound(t: Topo, blast: string, dir: string, rows: Row[]): Promise<void> {
+  {
     const step = async (key: string, row: () => Promise<Row>) => {
       if (!ONLY.includes(key)) return;
       let r: Row;
@@ -424,18 +490,38 @@ async function main(): Promise<void> {
     );
     await step(
       "xlat1",
-      () => withXlat64(t, dir, 1, (pid) => measure(t, blast, "xlat64 1 worker", SV6_XLAT, pid)),
+      () =>
+        withXlat64(
+          t,
+          dir,
+          1,
+          TRANSLATOR_CPU,
+          (pid) => measure(t, blast, "xlat64 1 worker", SV6_XLAT, pid),
+        ),
     );
     await step(
       "xlat2",
-      () => withXlat64(t, dir, 2, (pid) => measure(t, blast, "xlat64 2 workers", SV6_XLAT, pid)),
+      () =>
+        withXlat64(
+          t,
+          dir,
+          2,
+          TRANSLATOR_CPU,
+          (pid) => measure(t, blast, "xlat64 2 workers", SV6_XLAT, pid),
+        ),
     );
-  } finally {
-    await lab.cleanup();
-    unhook();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await step(
+      "xlat2u",
+      () =>
+        withXlat64(
+          t,
+          dir,
+          2,
+          `${TRANSLATOR_CPU},${TRAFFIC_CPU}`,
+          (pid) => measure(t, blast, "xlat64 2w unpin", SV6_XLAT, pid),
+        ),
+    );
   }
-  report(rows);
 }
 
 if (import.meta.main) await main();
