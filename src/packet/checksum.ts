@@ -17,6 +17,11 @@ export function sum16(b: Uint8Array, off: number, len: number, init = 0): number
 }
 
 export function fold(s: number): number {
+  if (s <= 0xffffffff) {
+    // Two shift-and-add rounds fold any 32-bit sum (hot path: no division).
+    s = (s & 0xffff) + (s >>> 16);
+    return (s & 0xffff) + (s >>> 16);
+  }
   while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
   return s;
 }

@@ -35,6 +35,8 @@ export class XlatContext {
   readonly lowestIpv6Mtu: number;
   /** Per packet: 4->6 maps with the RFC 7757 hairpin rules (set by translate46). */
   hairpin = false;
+  /** Per packet: the 6->4 destination was mapped with RFC 6052 (hairpin candidate). */
+  dstViaRfc6052 = false;
   /** Long-lived buffer for the IPv4 form of an intrinsically hairpinned packet. */
   readonly scratch = new Uint8Array(65536);
 

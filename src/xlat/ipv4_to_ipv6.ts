@@ -47,7 +47,7 @@ export function translate46(
   if (reason === 0) reason = translateAddresses46(x, b, i, o, icmpError);
   if (reason === 0 && !intrinsic) reason = checkTtl46(x, b, i, out, now);
   if (reason === 0) reason = checkSourceRoute46(x, b, i, out, now);
-  if (reason !== 0) return drop(x, reason);
+  if (reason !== 0) return refuse46(x, b, i, reason, out, now);
 
   // RFC 7915 4.1: a Fragment Header when the packet is a fragment, or when DF is clear
   // and the IPv6 packet would exceed the lowest IPv6 MTU (then it is fragmented).
@@ -71,7 +71,7 @@ export function translate46(
     copyBytes(o, hl, b, i.l4Off, i.l4Len);
     l4Out = i.l4Len;
   }
-  if (l4Out < 0) return drop(x, -1 - l4Out);
+  if (l4Out < 0) return refuse46(x, b, i, -1 - l4Out, out, now);
 
   writeIpv6Header46(x, i, o, hl - 40 + l4Out, fragHdr, intrinsic ? i.ttl : i.ttl - 1);
   if (fragHdr) writeFragmentHeader46(i, o);
@@ -86,6 +86,27 @@ export function translate46(
   out.commit(total);
   x.stats.v[SLOT.out46Packets]++;
   x.stats.v[SLOT.out46Bytes] += total;
+}
+
+/**
+ * Drops a packet. RFC 7915 4.4: "the translator SHOULD be able to send back an ICMPv4
+ * error message ... Type of 3 (Destination Unreachable) and a Code of 13 (Communication
+ * Administratively Prohibited)"; done, as Jool does, for zero-checksum UDP the
+ * translator cannot fix (its sender can), and for nothing else: other drops are
+ * malformed or unroutable packets, or already answered with a specific error.
+ */
+function refuse46(
+  x: XlatContext,
+  b: Uint8Array,
+  i: Ipv4Info,
+  reason: number,
+  out: PacketBatch,
+  now: number,
+): void {
+  if (reason === DROP.udp_zero_checksum) {
+    sendIcmp4Error(x, b, i, ICMP4.DEST_UNREACH, ICMP4_UNREACH.ADMIN_PROHIBITED, 0, out, now);
+  }
+  drop(x, reason);
 }
 
 /** RFC 7915 4.2: fragmented ICMP cannot be translated (its checksum covers all of it);

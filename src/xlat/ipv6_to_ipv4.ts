@@ -5,6 +5,7 @@ import { type Ipv6Info, parseIpv6 } from "../packet/ipv6.ts";
 import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP6, ICMP6_PARAM, IPPROTO, isIcmp6Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR } from "./addr_xlat.ts";
+import { VIA_RFC6052 } from "../addr/mapper.ts";
 import { copyBytes, get16, get32, put16, put32, zeroBytes } from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
 import { sendIcmp6Error } from "./icmp_error.ts";
@@ -62,7 +63,10 @@ export function translate64(
   out.commit(total);
   x.stats.v[SLOT.out64Packets]++;
   x.stats.v[SLOT.out64Bytes] += total;
-  return icmpError ? x.addr.isHairpin64(b, x.inner6.off + 8) : x.addr.isHairpin64(b, i.off + 24);
+  if (x.addr.hairpinMode !== "intrinsic") return false;
+  if (icmpError) return x.addr.isHairpin64(b, x.inner6.off + 8);
+  // The destination went through RFC 6052 (not EAM) to an address an EAM maps back.
+  return x.dstViaRfc6052 && x.addr.eam.size > 0 && x.addr.isEam4(get32(o, 16));
 }
 
 /** RFC 7915 5.2: fragmented ICMPv6 cannot be translated (its checksum covers it all). */
@@ -103,6 +107,7 @@ function translateAddresses64(
   }
   const d = x.addr.v6to4(b, i.off + 24, false, f);
   if (d < 0) return -1 - d;
+  x.dstViaRfc6052 = x.addr.via === VIA_RFC6052;
   put32(o, 12, s);
   put32(o, 16, d);
   return 0;

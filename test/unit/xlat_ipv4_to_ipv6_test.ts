@@ -216,8 +216,13 @@ Deno.test("RFC 7915 4.5: UDP checksum updated for the IPv6 pseudo-header; TCP li
 Deno.test("RFC 7915 4.5: zero UDP checksum: dropped unless amend-udp-checksum-zero, then computed; fragmented: 'SHOULD drop'", () => {
   const pkt = B.udp4({ src: H4, dst: D4, sport: 1, dport: 2, payload: "zz", checksum: "zero" });
   const h = new Harness();
-  assert.equal(h.run(pkt).length, 0);
+  const refused = h.run(pkt);
   assert.equal(h.drops("udp_zero_checksum", false), 1);
+  // RFC 7915 4.4: "Type of 3 (Destination Unreachable) and a Code of 13"
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0][0] >> 4, 4);
+  assert.equal(refused[0][20], 3);
+  assert.equal(refused[0][21], 13);
   const h2 = new Harness({ amendUdpChecksumZero: true });
   const p = one(h2, pkt);
   assert.notEqual(u16(p, 46), 0);
@@ -230,7 +235,7 @@ Deno.test("RFC 7915 4.5: zero UDP checksum: dropped unless amend-udp-checksum-ze
     checksum: "zero",
   });
   const f = B.fragment4(big, 60);
-  assert.equal(h2.run(f[0]).length, 0);
+  assert.equal(h2.run(f[0])[0][21], 13);
   assert.equal(h2.drops("udp_zero_checksum", false), 1);
 });
 

@@ -1,0 +1,95 @@
+// Translator micro benchmark: one packet per iteration, so "time/iter" is ns per packet.
+// deno bench -A bench/translate_bench.ts
+import * as B from "../src/packet/build.ts";
+import { parsePrefix4, parsePrefix6 } from "../src/addr/ip.ts";
+import { PacketBatch } from "../src/packet/batch.ts";
+import { Translator } from "../src/xlat/translator.ts";
+import { Stats } from "../src/xlat/stats.ts";
+import { RFC1191_PLATEAUS } from "../src/xlat/mtu.ts";
+
+const t = new Translator({
+  pool6: parsePrefix6("64:ff9b::/96"),
+  eam: [{ ipv4: parsePrefix4("192.0.2.0/24"), ipv6: parsePrefix6("2001:db8:e::/120") }],
+  eamHairpinMode: "intrinsic",
+  denylist4: [],
+  wkpStrict: true,
+  lowestIpv6Mtu: 1280,
+  ipv4Mtu: 1500,
+  ipv6Mtu: 1520,
+  mtuPlateaus: RFC1191_PLATEAUS,
+  amendUdpChecksumZero: false,
+  resetTrafficClass: false,
+  resetTos: false,
+  newTos: 0,
+  rfc6791v4: parsePrefix4("192.0.0.8/32"),
+  rfc6791v6: null,
+  rfc6791Randomize: false,
+}, new Stats());
+const out = new PacketBatch(64, 65536);
+
+const H4 = "8.8.8.8", H6 = "64:ff9b::808:808";
+const S4 = "192.0.2.7", S6 = "2001:db8:e::7";
+const udp4 = B.udp4({
+  src: H4,
+  dst: S4,
+  sport: 53,
+  dport: 40000,
+  payload: new Uint8Array(64 - 28),
+});
+const udp6 = B.udp6({
+  src: S6,
+  dst: H6,
+  sport: 40000,
+  dport: 53,
+  payload: new Uint8Array(64 - 48),
+});
+const tcp4 = B.tcp4({
+  src: H4,
+  dst: S4,
+  sport: 443,
+  dport: 40000,
+  df: true,
+  payload: new Uint8Array(1500 - 40),
+});
+const tcp6 = B.tcp6({
+  src: S6,
+  dst: H6,
+  sport: 40000,
+  dport: 443,
+  payload: new Uint8Array(1500 - 60),
+});
+const err4 = B.icmp4Error({
+  src: "203.0.113.1",
+  dst: S4,
+  type: 11,
+  code: 0,
+  inner: B.truncate(
+    B.udp4({ src: S4, dst: H4, sport: 40000, dport: 33434, payload: new Uint8Array(100) }),
+    548,
+  ),
+});
+const err6 = B.icmp6Error({
+  src: "64:ff9b::cb00:7101",
+  dst: S6,
+  type: 1,
+  code: 4,
+  inner: B.udp6({ src: S6, dst: H6, sport: 40000, dport: 33434, payload: new Uint8Array(100) }),
+});
+
+function bench(name: string, pkt: Uint8Array) {
+  // Sanity: every case must translate to exactly one packet.
+  out.clear();
+  t.translate(pkt, pkt.length, out, 0);
+  if (out.count !== 1) throw new Error(`${name}: emitted ${out.count}`);
+  Deno.bench(name, () => {
+    out.clear();
+    t.translate(pkt, pkt.length, out, 0);
+  });
+}
+
+bench("4->6 UDP 64 bytes", udp4);
+bench("6->4 UDP 64 bytes", udp6);
+bench("4->6 TCP 1500 bytes", tcp4);
+bench("6->4 TCP 1500 bytes", tcp6);
+bench("4->6 ICMP Time Exceeded with inner UDP", err4);
+bench("6->4 ICMPv6 Port Unreachable with inner UDP", err6);
