@@ -5,7 +5,7 @@
 import { toXlatOptions } from "../config/xlat.ts";
 import type { Config } from "../config/types.ts";
 import { PacketBatch } from "../packet/batch.ts";
-import { type PcapPacket, PcapReader, PcapWriter } from "../packet/pcap.ts";
+import { type PcapPacket, PcapReader, type PcapSink, PcapWriter } from "../packet/pcap.ts";
 import { DROP_REASONS, SLOT, Stats } from "../xlat/stats.ts";
 import { createEngine } from "./engines.ts";
 import type { PacketEngine } from "./worker_protocol.ts";
@@ -45,7 +45,8 @@ export async function replay(cfg: Config, inPath: string, outPath: string): Prom
   try {
     const pcap = await PcapStream.open(input);
     output = await Deno.open(outPath, { write: true, create: true, truncate: true });
-    const writer = new PcapWriter(output, { nanos: pcap.nanos });
+    const sink = new BufferedSink(output);
+    const writer = new PcapWriter(sink, { nanos: pcap.nanos });
     for await (const p of pcap.packets()) {
       read++;
       out.clear();
@@ -54,6 +55,7 @@ export async function replay(cfg: Config, inPath: string, outPath: string): Prom
         writer.write(out.slots[i].subarray(0, out.lens[i]), p.tsNs);
       }
     }
+    sink.flush();
     const drops: Record<string, number> = {};
     for (const r of DROP_REASONS) {
       const n = stats.drops(r, false) + stats.drops(r, true);
@@ -130,6 +132,32 @@ class PcapStream {
       fill = FILE_HDR + fill - end;
     }
   }
+}
+
+/** Collects small writes (a pcap record header, then its packet) into large ones. */
+class BufferedSink implements PcapSink {
+  private readonly buf = new Uint8Array(1 << 20);
+  private len = 0;
+  constructor(private readonly file: Deno.FsFile) {}
+
+  writeSync(p: Uint8Array): number {
+    if (this.len + p.length > this.buf.length) this.flush();
+    if (p.length > this.buf.length) writeAll(this.file, p);
+    else {
+      this.buf.set(p, this.len);
+      this.len += p.length;
+    }
+    return p.length;
+  }
+
+  flush(): void {
+    writeAll(this.file, this.buf.subarray(0, this.len));
+    this.len = 0;
+  }
+}
+
+function writeAll(f: Deno.FsFile, b: Uint8Array): void {
+  for (let o = 0; o < b.length;) o += f.writeSync(b.subarray(o));
 }
 
 /** Reads until `b` is full or the file ends; returns the bytes read. */
