@@ -154,6 +154,8 @@ export class LabTopology {
     // No link-local address on the TUN: its router solicitations and MLD reports would be
     // counted as untranslatable packets and blur the exact counts the e2e tests check.
     await this.xlat.sysctl("net.ipv6.conf.default.addr_gen_mode", 1);
+    // The TUN still joins ff02::2 (forwarding on) and reports it; repeat that at once.
+    await this.xlat.sysctl("net.ipv6.conf.default.mldv2_unsolicited_report_interval", 10);
 
     // IPv6-only client: no IPv4 at all besides loopback.
     await this.client.addr("eth0", `${LAB.client6}/64`);
@@ -236,6 +238,24 @@ export class LabTopology {
   /** Parsed /metrics: "name{labels}" -> value. */
   async metrics(): Promise<Map<string, number>> {
     return parseExposition(await this.statusGet("/metrics"));
+  }
+
+  /** Waits until the translator's input counters stay unchanged for `quietMs`. */
+  async quiet(quietMs = 300, timeoutMs = 5000): Promise<void> {
+    const seen = async () => {
+      const m = await this.metrics();
+      return [...m].filter(([k]) => k.startsWith("xlat64_packets_total")).map(([, v]) => v)
+        .join();
+    };
+    let last = await seen();
+    let since = Date.now();
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      const now = await seen();
+      if (now !== last) [last, since] = [now, Date.now()];
+      else if (Date.now() - since >= quietMs) return;
+    }
   }
 
   /** Resident set size of the appliance process in KiB (VmRSS), or null. */
