@@ -136,6 +136,10 @@ def corpus():
         v6() / ICMPv6ParamProblem(code=1, ptr=6) / inner_udp6)
     add("6to4 icmp error from untranslatable source",
         v6(src=R6_UNMAPPED) / ICMPv6TimeExceeded(code=0) / inner_udp6)
+    add("6to4 icmp error quoting 1232 bytes",
+        v6(src=R6) / ICMPv6TimeExceeded(code=0) /
+        bytes(IPv6(src=S6, dst=H6, hlim=61) / UDP(sport=5053, dport=40000) /
+              pay("big6", 1400))[:1232])
     del inner_echo6
 
     # ---- IPv4 -> IPv6 ----
@@ -186,6 +190,15 @@ def corpus():
     add("4to6 icmp parameter problem protocol pointer",
         v4() / ICMP(type=12, code=0, ptr=9) / inner_udp4)
     add("4to6 icmp source quench (obsolete)", v4(src=R4) / ICMP(type=4, code=0) / inner_udp4)
+    add("4to6 icmp error quoting 548 bytes",
+        v4(src=R4) / ICMP(type=11, code=0) /
+        bytes(IP(src=H4, dst=S4, ttl=1, id=0x5558) / UDP(sport=40000, dport=5053) /
+              pay("big4", 1000))[:548])
+    add("4to6 df 1500 (over the IPv6 MTU)", v4() / UDP(sport=9, dport=40012) / pay("df15", 1472))
+    echo_frags = fragment(v4(flags=0, id=0x6666) / ICMP(type=8, id=9, seq=1) / pay("fe4", 1200),
+                          fragsize=800)
+    add("4to6 fragmented icmp echo first", echo_frags[0])
+    add("4to6 fragmented icmp echo last", echo_frags[1])
     add("4to6 to unmapped ipv4 destination",
         v4(dst=UNMAPPED4) / UDP(sport=9, dport=40011) / pay("um4", 20))
     return c
