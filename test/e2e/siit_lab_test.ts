@@ -1,0 +1,74 @@
+// `xlat64 lab` end to end: every check passes, and nothing is left behind, also when the
+// lab is interrupted with SIGINT.
+import assert from "node:assert/strict";
+import { whyNoNamespaces } from "../../src/io/netns.ts";
+import { runLab } from "../../src/lab/lab.ts";
+import { xlat64Argv } from "../../src/lab/topology.ts";
+
+const ignore = whyNoNamespaces() !== null;
+
+async function namespaces(): Promise<string[]> {
+  const out = await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").map((l) => l.split(" ")[0]);
+}
+
+Deno.test({
+  name: "xlat64 lab: every check passes and the namespaces are gone afterwards (needs root)",
+  ignore,
+  async fn() {
+    const lines: string[] = [];
+    const code = await runLab({ topology: { tag: "x64labt" }, print: (l) => lines.push(l) });
+    const text = lines.join("\n");
+    assert.equal(code, 0, text);
+    const checks = lines.filter((l) => /^ {2}[✔✘-] /.test(l));
+    assert.ok(checks.length >= 8, text);
+    assert.ok(checks.every((l) => !l.includes("✘")), text);
+    for (
+      const what of [/ping -6 .*3\/3 replies/, /curl .*HTTP 200/, /traceroute .*translated/]
+    ) assert.match(text, what);
+    assert.match(text, /packets in +\d+ +\d+/);
+    assert.match(text, /✔ \d+\/\d+ checks passed/);
+    assert.deepEqual((await namespaces()).filter((n) => n.startsWith("x64labt-")), []);
+  },
+});
+
+Deno.test({
+  name: "xlat64 lab --keep: SIGINT tears everything down (needs root)",
+  ignore,
+  async fn() {
+    const child = new Deno.Command(xlat64Argv(["lab", "--keep"])[0], {
+      args: xlat64Argv(["lab", "--keep"]).slice(1),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const dec = new TextDecoder();
+    let out = "";
+    const reader = child.stdout.getReader();
+    const stderr = child.stderr.text();
+    try {
+      const end = Date.now() + 60_000;
+      while (!out.includes("Ctrl-C tears it down") && Date.now() < end) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += dec.decode(value);
+      }
+      assert.match(out, /Ctrl-C tears it down/);
+      const mine = [...out.matchAll(/ip netns exec (x64lab-[a-z]+-[0-9a-z]+)/g)].map((m) => m[1]);
+      assert.ok(mine.length >= 2, out);
+      for (const n of mine) assert.ok((await namespaces()).includes(n), `${n} should exist`);
+      child.kill("SIGINT");
+      const st = await child.status;
+      assert.equal(st.code, 130);
+      const left = await namespaces();
+      for (const n of mine) assert.ok(!left.includes(n), `${n} left behind`);
+      assert.match(await stderr, /SIGINT: tearing the lab down/);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await reader.cancel().catch(() => {});
+      await child.status;
+      await stderr.catch(() => {});
+    }
+  },
+});
