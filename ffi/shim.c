@@ -77,12 +77,25 @@ int xs_if_index(const char *name) {
   return r < 0 ? r : ifr.ifr_ifindex;
 }
 
+// Whether the last batch read from an fd ended on an empty queue (EAGAIN). Then the next
+// call polls first instead of spending a read on a queue that is most likely still empty.
+#define XS_MAX_FD 4096
+static unsigned char drained[XS_MAX_FD];
+
 // Packets land in fixed slots buf[i*slot_size], lengths in lens[i]. Polls only when the
-// very first read finds the queue empty, then drains until EAGAIN or nslots: one poll
-// per idle period, never one per packet (DESIGN principle 4). Returns 0 on timeout.
+// queue is (or was just seen) empty, then drains until EAGAIN or nslots: one poll per
+// idle period, never one per packet (DESIGN principle 4). Returns 0 on timeout.
 int xs_read_batch(int fd, uint8_t *buf, int slot_size, int nslots, int32_t *lens,
                   int timeout_ms) {
   int n = 0, polled = 0;
+  if (fd >= 0 && fd < XS_MAX_FD && drained[fd]) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int pr = poll(&p, 1, timeout_ms);
+    if (pr < 0) return errno == EINTR ? 0 : -errno;
+    if (pr == 0) return 0;
+    if (p.revents & POLLNVAL) return -EBADF;
+    polled = 1;
+  }
   while (n < nslots) {
     ssize_t r = read(fd, buf + (size_t)n * slot_size, (size_t)slot_size);
     if (r >= 0) {
@@ -91,12 +104,13 @@ int xs_read_batch(int fd, uint8_t *buf, int slot_size, int nslots, int32_t *lens
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN) {
-      if (n > 0 || polled) break;
+      if (fd >= 0 && fd < XS_MAX_FD) drained[fd] = 1;
+      if (n > 0 || polled) return n;
       struct pollfd p = {.fd = fd, .events = POLLIN};
       int pr = poll(&p, 1, timeout_ms);
       if (pr < 0) return errno == EINTR ? 0 : -errno;
       if (pr == 0) return 0;
-      if (p.revents & (POLLERR | POLLNVAL)) return -EBADF;
+      if (p.revents & POLLNVAL) return -EBADF;
       polled = 1;
       continue;
     }
@@ -104,6 +118,7 @@ int xs_read_batch(int fd, uint8_t *buf, int slot_size, int nslots, int32_t *lens
     if (n > 0) break;
     return -errno;
   }
+  if (fd >= 0 && fd < XS_MAX_FD) drained[fd] = 0;
   return n;
 }
 
