@@ -63,6 +63,8 @@ async function metricsReport(t: LabTopology): Promise<string[]> {
     if (a || b) rows.push([`drops ${r}`, String(a), String(b)]);
   }
   rows.push(["ICMP errors generated", String(m.get("xlat64_icmp_errors_sent_total") ?? 0), ""]);
+  const dns64 = m.get("xlat64_dns64_synthesized_total");
+  if (dns64 !== undefined) rows.push(["DNS64 answers synthesized", String(dns64), ""]);
   return table(rows, [1, 2]).split("\n");
 }
 

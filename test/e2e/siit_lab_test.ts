@@ -72,3 +72,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test("xlat64 lab without root: a clear message and exit 1", async () => {
+  const lab = new URL("../../src/lab/lab.ts", import.meta.url).href;
+  const code = `Object.defineProperty(Deno, "uid", { value: () => 1000 });
+    const { runLab } = await import("${lab}");
+    Deno.exit(await runLab());`;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(r.code, 1);
+  assert.match(new TextDecoder().decode(r.stderr), /xlat64 lab: network namespaces need root/);
+  assert.equal(new TextDecoder().decode(r.stdout), "");
+});
