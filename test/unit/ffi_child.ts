@@ -2,7 +2,13 @@
 // test/unit/ffi_child.ts SCENARIO`) and prints one JSON line of observations.
 import {
   bindBatch,
+  closeFd,
   dropCaps,
+  icmp6Open,
+  icmp6Recv,
+  icmp6RecvAsync,
+  icmp6Send,
+  ifIndex,
   readBatch,
   ShimError,
   tunOpen,
@@ -93,9 +99,21 @@ async function batch() {
     }
     total += n;
   }
+  // A packet that is neither IPv4 nor IPv6 is refused by the kernel; the rest of the batch
+  // still goes out and the return value says how many did.
+  outB.batch.clear();
+  for (let i = 0; i < 3; i++) {
+    outB.batch.commit(
+      udp4(outB.batch.slots[outB.batch.reserve()], 4100 + i, 5555, enc.encode(`m${i}`)),
+    );
+  }
+  outB.batch.slots[1][0] = 0x00;
+  const writtenMixed = writeBatch(fd, outB);
+  const gotMixed: string[] = [];
+  for (let i = 0; i < 2; i++) gotMixed.push(new TextDecoder().decode((await sock.receive())[0]));
   sock.close();
   tun.close();
-  return { idle, idleMs, written, got, counts, payloads, name: tun.name };
+  return { idle, idleMs, written, got, counts, payloads, name: tun.name, writtenMixed, gotMixed };
 }
 
 async function multiqueue() {
@@ -191,6 +209,48 @@ async function keepNetAdmin() {
   return { threads, caps, ipOk, hostnameOk: r.success };
 }
 
+async function icmp6() {
+  await ip("link", "set", "lo", "up");
+  await Deno.writeTextFile("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
+  await Deno.writeTextFile("/proc/sys/net/ipv6/conf/all/accept_dad", "0");
+  // No kernel Router Solicitations: the socket would hear them too.
+  await Deno.writeTextFile("/proc/sys/net/ipv6/conf/default/router_solicitations", "0");
+  await ip("link", "add", "xv0", "type", "veth", "peer", "name", "xv1");
+  await ip("link", "set", "xv0", "up");
+  await ip("link", "set", "xv1", "up");
+  await new Promise((r) => setTimeout(r, 300)); // link-local addresses appear
+  const tx = icmp6Open("xv0");
+  const rx = icmp6Open("xv1");
+  const allNodes = new Uint8Array(16);
+  allNodes.set([0xff, 0x02]);
+  allNodes[15] = 1;
+  // An echo request (type 128) is filtered out; an RA (type 134) gets through.
+  const echo = new Uint8Array([128, 0, 0, 0, 0, 1, 0, 1]);
+  const ra = new Uint8Array(16);
+  ra.set([134, 0, 0, 0, 64, 0, 0x07, 0x08]);
+  const idx = ifIndex("xv0");
+  const sentEcho = icmp6Send(tx, echo, allNodes, idx);
+  const sentRa = icmp6Send(tx, ra, allNodes, idx);
+  const buf = new Uint8Array(1500);
+  const got = icmp6Recv(rx, buf, 1000);
+  const again = icmp6Recv(rx, buf.subarray(0), 200);
+  const asyncTimeout = await icmp6RecvAsync(rx, buf, 100);
+  closeFd(tx);
+  closeFd(rx);
+  return {
+    sentEcho,
+    sentRa,
+    type: got ? buf[0] : -1,
+    len: got?.len ?? -1,
+    lifetime: got ? (buf[6] << 8) | buf[7] : -1,
+    hopLimit: got?.meta.hopLimit ?? -1,
+    srcLinkLocal: got ? got.meta.src[0] === 0xfe && (got.meta.src[1] & 0xc0) === 0x80 : false,
+    ifindexOk: got ? got.meta.ifindex === ifIndex("xv1") : false,
+    again: again === null,
+    asyncTimeout: asyncTimeout === null,
+  };
+}
+
 const scenario = Deno.args[0];
 const result = scenario === "batch"
   ? await batch()
@@ -200,6 +260,8 @@ const result = scenario === "batch"
   ? await errors()
   : scenario === "keep"
   ? await keepNetAdmin()
+  : scenario === "icmp6"
+  ? await icmp6()
   : (() => {
     throw new Error(`unknown scenario ${scenario}`);
   })();

@@ -81,8 +81,12 @@ Deno.test({
       counts: number[];
       payloads: string[];
       name: string;
+      writtenMixed: number;
+      gotMixed: string[];
     };
     assert.equal(r.name, "xs-t0");
+    assert.equal(r.writtenMixed, 2, "the bad packet is counted out, the others written");
+    assert.deepEqual(r.gotMixed, ["m0", "m2"]);
     assert.equal(r.idle, 0, "idle queue reads nothing");
     assert.ok(r.idleMs >= 100 && r.idleMs < 1000, `idle read waited ${r.idleMs} ms`);
     assert.equal(r.written, 20);
@@ -152,5 +156,24 @@ Deno.test({
     for (const c of r.caps) assert.equal(c, `${netAdmin}/${netAdmin}`);
     assert.ok(r.ipOk, "ip link set up still works");
     assert.equal(r.hostnameOk, false, "CAP_SYS_ADMIN is gone for children too");
+  },
+});
+
+Deno.test({
+  name: "shim: raw ICMPv6 hears RAs only, with hop limit 255 and a link-local source (needs root)",
+  ignore: !root,
+  fn: async () => {
+    const r = await inNetns("icmp6") as Record<string, number | boolean>;
+    assert.equal(r.sentEcho, 8);
+    assert.equal(r.sentRa, 16);
+    assert.equal(r.type, 134, "the RA, not the echo request filtered by ICMP6_FILTER");
+    assert.equal(r.len, 16);
+    assert.equal(r.lifetime, 0x0708);
+    // RFC 4861 6.1.2: a valid RA has IP hop limit 255.
+    assert.equal(r.hopLimit, 255);
+    assert.equal(r.srcLinkLocal, true);
+    assert.equal(r.ifindexOk, true);
+    assert.equal(r.again, true, "nothing else arrived (the echo was filtered)");
+    assert.equal(r.asyncTimeout, true);
   },
 });
