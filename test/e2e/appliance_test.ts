@@ -158,6 +158,19 @@ Deno.test({
       assert.match(bad.stderr, /start-up failed: cannot create TUN "a0": .*not a TUN/);
       assert.deepEqual(await routesOn(app, TUN), []);
       assert.equal((await app.run(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "0");
+
+      // manage = false: nothing is added; what is missing is logged with the command to add it.
+      await Deno.writeTextFile(cfgPath, config(EAM).replace("manage = true", "manage = false"));
+      const un = app.spawn([Deno.execPath(), "run", "-A", MAIN, "run", "--config", cfgPath]);
+      await waitFor("unmanaged start", () => /running \(mode siit\)/.test(un.output()), 15_000, un);
+      assert.equal((await un.stop(5000)).code, 0, un.output());
+      assert.match(
+        un.output(),
+        /route missing: 2001:db8:46::\/96 dev xl0 .*`ip -6 route add 2001:db8:46::\/96 dev xl0`/,
+      );
+      assert.match(un.output(), /route missing: 198\.51\.100\.0\/24 dev xl0/);
+      assert.match(un.output(), /net\.ipv4\.ip_forward is off/);
+      assert.deepEqual(await routesOn(app, TUN), []);
     } finally {
       await lab.cleanup();
       await Deno.remove(dir, { recursive: true });
