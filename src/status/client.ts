@@ -17,7 +17,7 @@ export function statusUrl(url: string, sessions?: number): string {
   return `${base}/status${sessions !== undefined ? `?sessions=${sessions}` : ""}`;
 }
 
-export function renderStatus(doc: StatusDoc): string {
+export function renderStatus(doc: StatusDoc, o: { sessionsAsked?: boolean } = {}): string {
   const lines: string[] = [];
   const health = doc.healthy ? "healthy" : "UNHEALTHY";
   lines.push(
@@ -63,6 +63,9 @@ export function renderStatus(doc: StatusDoc): string {
   lines.push("");
   if (dropRows.length === 0) lines.push("drops: none");
   else lines.push(table([["drop reason", "4to6", "6to4"], ...dropRows], [1, 2]));
+  if (o.sessionsAsked && !doc.sessions) {
+    lines.push("", `sessions: none kept in mode ${doc.mode}`);
+  }
   if (doc.sessions) {
     lines.push("");
     if (doc.sessions.length === 0) lines.push("sessions: none");
@@ -97,5 +100,5 @@ export async function printStatus(url: string, opts: PrintStatusOptions = {}): P
     );
     Deno.exit(1);
   }
-  console.log(renderStatus(doc));
+  console.log(renderStatus(doc, { sessionsAsked: n !== undefined }));
 }

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { whyNoNamespaces } from "../../src/io/netns.ts";
 import { httpCheck, ping, traceroute, udpAsk } from "../../src/lab/checks.ts";
-import { LAB, LabTopology } from "../../src/lab/topology.ts";
+import { LAB, LabTopology, xlat64Argv } from "../../src/lab/topology.ts";
+import { DROP_REASONS } from "../../src/xlat/stats.ts";
 import type { StatusDoc } from "../../src/status/snapshot.ts";
 
 const ignore = whyNoNamespaces() !== null;
@@ -92,6 +93,41 @@ Deno.test({
         assert.equal(doc.traffic["4to6"].out.bytes, after.get(k("bytes", "4to6", "out")));
         assert.ok(doc.workers.length >= 1 && doc.workers.every((w) => w.state === "running"));
         assert.equal(await lab.statusGet("/healthz"), "ok");
+      });
+
+      await t.step("xlat64 status prints the running appliance for a person", async () => {
+        const out = await lab.xlat.run(xlat64Argv(["status", "--url", LAB.statusUrl]));
+        assert.match(out, /^xlat64 \S+ {2}mode siit {2}healthy {2}up /);
+        assert.match(out, /prefixes +2001:db8:64::\/96/);
+        assert.match(out, /EAM +198\.51\.100\.2\/32 <-> 2001:db8:a::2\/128/);
+        assert.match(out, /\n6to4 +\d+ +[\d.]+ (B|KiB|MiB)/);
+      });
+
+      await t.step("every line of the real /metrics is valid exposition 0.0.4", async () => {
+        const text = await lab.statusGet("/metrics");
+        const typed = new Map<string, string>();
+        for (const line of text.trimEnd().split("\n")) {
+          const ty = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/
+            .exec(line);
+          if (ty) {
+            assert.ok(!typed.has(ty[1]), `TYPE twice for ${ty[1]}`);
+            typed.set(ty[1], ty[2]);
+            continue;
+          }
+          if (line.startsWith("# HELP ")) continue;
+          const m =
+            /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\["\\n])*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/
+              .exec(line);
+          assert.ok(m, `bad line: ${line}`);
+          const base = m[1].replace(/_(bucket|sum|count)$/, "");
+          assert.ok(typed.has(m[1]) || typed.get(base) === "histogram", `no TYPE for ${line}`);
+          if (typed.get(m[1]) === "counter") assert.ok(m[1].endsWith("_total"), line);
+        }
+        for (const d of ["4to6", "6to4"]) {
+          for (const r of DROP_REASONS) {
+            assert.ok(text.includes(`xlat64_drops_total{direction="${d}",reason="${r}"} `), r);
+          }
+        }
       });
     } finally {
       await lab.cleanup();

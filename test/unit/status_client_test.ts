@@ -54,6 +54,11 @@ Deno.test("renderStatus: header, table with human units, non-zero drop reasons o
   assert.match(text, /\n6to4 +1\.5k +3\.0 MiB +0 +0 B +1\n/);
   assert.match(text, /routing_header +0 +1/);
   assert.doesNotMatch(text, /truncated/);
+  assert.doesNotMatch(text, /sessions/);
+  assert.match(
+    renderStatus(buildStatus(source()), { sessionsAsked: true }),
+    /sessions: none kept in mode siit/,
+  );
 });
 
 async function runStatusCli(url: string): Promise<{ code: number; out: string; err: string }> {
