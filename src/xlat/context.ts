@@ -35,6 +35,23 @@ export class XlatContext {
   readonly lowestIpv6Mtu: number;
   /** Per packet: 4->6 maps with the RFC 7757 hairpin rules (set by translate46). */
   hairpin = false;
+  /** Per packet: a view of the input's whole buffer, the input's offset in it, and the
+   *  output slot's view (PacketBatch.views): set once, used by the hot copies and sums. */
+  iv: DataView = new DataView(new ArrayBuffer(0));
+  ib = 0;
+  ov: DataView = this.iv;
+  private ivBuf: ArrayBufferLike | null = null;
+
+  bindViews(b: Uint8Array, ov: DataView): void {
+    const buf = b.buffer;
+    if (buf !== this.ivBuf) {
+      this.ivBuf = buf;
+      this.iv = new DataView(buf);
+    }
+    this.ib = b.byteOffset;
+    this.ov = ov;
+  }
+
   /** Per packet: the 6->4 destination was mapped with RFC 6052 (hairpin candidate). */
   dstViaRfc6052 = false;
   /** Long-lived buffer for the IPv4 form of an intrinsically hairpinned packet. */

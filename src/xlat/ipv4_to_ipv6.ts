@@ -5,7 +5,7 @@ import { type Ipv4Info, parseIpv4 } from "../packet/ipv4.ts";
 import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP4_UNREACH, ICMP6, IPPROTO, isIcmp4Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR, AX_NO_EAM } from "./addr_xlat.ts";
-import { copyBytes, get16, get32, put16, put32, zeroBytes } from "./bytes.ts";
+import { copyBytes, copyView, get16, get32, put16, put32, sumView, zeroBytes } from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
 import { emitFragments6 } from "./fragment.ts";
 import { ICMP6_ERROR_MAX, sendIcmp4Error } from "./icmp_error.ts";
@@ -39,6 +39,7 @@ export function translate46(
   const slot = out.reserve();
   if (slot < 0) return drop(x, DROP.no_output_space);
   const o = out.slots[slot];
+  x.bindViews(b, out.views[slot]);
 
   const icmpError = i.proto === IPPROTO.ICMP && i.l4Len >= 1 && i.fragOffset === 0 &&
     isIcmp4Error(b[i.l4Off]);
@@ -263,7 +264,7 @@ function translateTcpUdp46(
   p: number,
 ): number {
   const n = i.l4Len;
-  copyBytes(o, p, b, i.l4Off, n);
+  copyView(o, x.ov, p, b, x.iv, x.ib + i.l4Off, n);
   const udp = i.proto === IPPROTO.UDP;
   const co = p + (udp ? 6 : 16);
   const old = get16(o, co);
@@ -273,7 +274,7 @@ function translateTcpUdp46(
     put16(o, co, c === 0 ? 0xffff : c);
     return n;
   }
-  let c = adjust(old, sum16(b, i.off + 12, 8), sum16(o, 8, 32));
+  let c = adjust(old, sumView(x.iv, x.ib + i.off + 12, 2), sumView(x.ov, 8, 8));
   if (udp && c === 0) c = 0xffff;
   put16(o, co, c);
   return n;

@@ -6,7 +6,7 @@ import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP6, ICMP6_PARAM, IPPROTO, isIcmp6Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR } from "./addr_xlat.ts";
 import { VIA_RFC6052 } from "../addr/mapper.ts";
-import { copyBytes, get16, get32, put16, put32, zeroBytes } from "./bytes.ts";
+import { copyBytes, copyView, get16, get32, put16, put32, sumView, zeroBytes } from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
 import { sendIcmp6Error } from "./icmp_error.ts";
 import { icmpErr6to4, icmpInfo6to4, paramPtr6to4, UNMAPPED } from "./icmp_map.ts";
@@ -37,6 +37,7 @@ export function translate64(
   const slot = out.reserve();
   if (slot < 0) return drop(x, DROP.no_output_space), false;
   const o = out.slots[slot];
+  x.bindViews(b, out.views[slot]);
 
   const icmpError = i.proto === IPPROTO.ICMPV6 && i.fragOffset === 0 && i.l4Len >= 1 &&
     isIcmp6Error(b[i.l4Off]);
@@ -51,7 +52,7 @@ export function translate64(
   if (i.proto === IPPROTO.ICMPV6) {
     l4Out = icmpError ? translateIcmpError64(x, b, i, o) : translateIcmpInfo64(b, i, o);
   } else if ((i.proto === IPPROTO.TCP || i.proto === IPPROTO.UDP) && i.fragOffset === 0) {
-    l4Out = translateTcpUdp64(b, i, o);
+    l4Out = translateTcpUdp64(x, b, i, o);
   } else {
     copyBytes(o, 20, b, i.l4Off, i.l4Len);
     l4Out = i.l4Len;
@@ -188,14 +189,14 @@ function writeIpv4Header64(x: XlatContext, i: Ipv6Info, o: Uint8Array, total: nu
 }
 
 /** RFC 7915 5.5: TCP/UDP checksums updated incrementally for the new pseudo-header. */
-function translateTcpUdp64(b: Uint8Array, i: Ipv6Info, o: Uint8Array): number {
+function translateTcpUdp64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uint8Array): number {
   const n = i.l4Len;
-  copyBytes(o, 20, b, i.l4Off, n);
+  copyView(o, x.ov, 20, b, x.iv, x.ib + i.l4Off, n);
   const udp = i.proto === IPPROTO.UDP;
   const co = 20 + (udp ? 6 : 16);
   const old = get16(o, co);
   if (udp && old === 0) return n; // illegal in IPv6, "no checksum" in IPv4
-  let c = adjust(old, sum16(b, i.off + 8, 32), sum16(o, 12, 8));
+  let c = adjust(old, sumView(x.iv, x.ib + i.off + 8, 8), sumView(x.ov, 12, 2));
   if (udp && c === 0) c = 0xffff;
   put16(o, co, c);
   return n;
