@@ -22,6 +22,16 @@ export const DROP_REASONS = [
   "icmp_error_rate",
   "no_output_space",
   "internal_error",
+  // Stateful NAT64 (src/nat64, RFC 6146 / RFC 6888).
+  "no_bib", // IPv4 packet (or ICMP error) to a transport address with no BIB entry
+  "no_session", // TCP non-SYN or ICMP error without a session
+  "pool4_exhausted", // no free IPv4 transport address (RFC 6146 3.5.1)
+  "port_limit", // the IPv6 host holds its maximum of ports (RFC 6888 REQ-3)
+  "session_limit", // the IPv6 host holds its maximum of sessions (RFC 6888 REQ-4)
+  "filtered", // address-dependent filtering (RFC 6146 3.5.1, RFC 4787)
+  "syn_timeout", // an unsolicited IPv4 SYN held 6 s without an IPv6 SYN (RFC 6146 3.5.2.2)
+  "syn_hold_full", // no room to hold another unsolicited IPv4 SYN
+  "nat64_fragment", // fragmented TCP/UDP: no reassembly in the NAT64
 ] as const;
 export type DropReason = typeof DROP_REASONS[number];
 /** Reason codes start at 1 so that checks can return `0 | DROP.x` with 0 meaning "pass". */
