@@ -1,11 +1,20 @@
 // `xlat64 lab` end to end: every check passes, and nothing is left behind, also when the
 // lab is interrupted with SIGINT.
 import assert from "node:assert/strict";
-import { whyNoNamespaces } from "../../src/io/netns.ts";
+import { whyNoNamespaces, withLab } from "../../src/io/netns.ts";
 import { runLab } from "../../src/lab/lab.ts";
-import { xlat64Argv } from "../../src/lab/topology.ts";
+import { waitFor, xlat64Argv } from "../../src/lab/topology.ts";
 
 const ignore = whyNoNamespaces() !== null;
+
+/** Alive and not a zombie waiting for its parent (pids may be reparented to init). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    return !/^State:\s+Z/m.test(await Deno.readTextFile(`/proc/${pid}/status`));
+  } catch {
+    return false;
+  }
+}
 
 async function namespaces(): Promise<string[]> {
   const out = await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" }).output();
@@ -86,4 +95,36 @@ Deno.test("xlat64 lab without root: a clear message and exit 1", async () => {
   assert.equal(r.code, 1);
   assert.match(new TextDecoder().decode(r.stderr), /xlat64 lab: network namespaces need root/);
   assert.equal(new TextDecoder().decode(r.stdout), "");
+});
+
+Deno.test({
+  name: "lab toolkit: a failing body still removes its namespaces and processes (needs root)",
+  ignore,
+  async fn() {
+    let names: string[] = [];
+    let pids: number[] = [];
+    await assert.rejects(
+      withLab("x64tk", async (lab) => {
+        const a = await lab.netns("a");
+        const b = await lab.netns("b");
+        names = [a.name, b.name];
+        await lab.veth(a, "eth0", b, "eth0");
+        await a.addr("eth0", "2001:db8:77::1/64");
+        await b.addr("eth0", "2001:db8:77::2/64");
+        const r = await a.exec(["ping", "-6", "-c", "1", "-W", "1", "2001:db8:77::2"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        // A process that forks a child keeping the output pipes open.
+        b.spawn(["sh", "-c", "sleep 300 & sleep 301"]);
+        await waitFor(async () => (await b.pids()).length >= 2, 5000);
+        pids = await b.pids();
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
+    const left = await namespaces();
+    for (const n of names) assert.ok(!left.includes(n), `${n} left behind`);
+    assert.ok(pids.length >= 2);
+    await waitFor(async () => (await Promise.all(pids.map(running))).every((r) => !r), 3000);
+    for (const pid of pids) assert.equal(await running(pid), false, `pid ${pid} lives`);
+  },
 });
