@@ -57,7 +57,7 @@ export function translate46(
   const splitLater = !i.df && !icmpError && plain > mtu;
   const fragHdr = i.isFragment || splitLater;
   const hl = fragHdr ? 48 : 40;
-  if (i.df && !i.isFragment && plain > x.opts.ipv6Mtu) {
+  if (i.df && !i.isFragment && !icmpError && plain > x.opts.ipv6Mtu) {
     const m = fragNeededMtu(x.opts.ipv6Mtu, x.opts.ipv4Mtu, false);
     sendIcmp4Error(x, b, i, ICMP4.DEST_UNREACH, ICMP4_UNREACH.FRAG_NEEDED, m, out, now);
     return drop(x, DROP.too_big);
