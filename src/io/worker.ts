@@ -6,6 +6,7 @@
 import { receiveMessageOnPort } from "node:worker_threads";
 import { PacketBatch, SLOT_SIZE } from "../packet/batch.ts";
 import { Stats } from "../xlat/stats.ts";
+import type { XlatOptions } from "../xlat/options.ts";
 import { bindBatch, type BoundBatch, readBatch, writeBatch } from "./ffi.ts";
 import {
   type ControlMessage,
@@ -13,6 +14,7 @@ import {
   IO,
   IO_LEN,
   type PacketEngine,
+  TICK_MS,
   type WorkerEvent,
   type WorkerInit,
 } from "./worker_protocol.ts";
@@ -74,6 +76,36 @@ function flush(s: LoopState): void {
   out.clear();
 }
 
+/**
+ * Apply a reconfigure: in place for engines that can (keeping their state), else a new
+ * engine. Returns an error message, or null on success; on error nothing changed.
+ */
+export function reconfigureEngine(
+  s: LoopState,
+  make: () => PacketEngine,
+  options: XlatOptions,
+): string | null {
+  try {
+    if (s.engine.reconfigure) s.engine.reconfigure(options);
+    else s.engine = make();
+    s.io[IO.reconfigures]++;
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Run the engine's clock if it has one and TICK_MS passed; returns the new last tick. */
+export function maybeTick(s: LoopState, nowMs: number, lastTick: number): number {
+  if (!s.engine.tick || nowMs - lastTick < TICK_MS) return lastTick;
+  try {
+    s.engine.tick(nowMs);
+  } catch {
+    s.io[IO.engineErrors]++;
+  }
+  return nowMs;
+}
+
 async function run(init: WorkerInit): Promise<void> {
   const stats = new Stats(init.stats);
   const engines = await loadEngines(init);
@@ -85,6 +117,7 @@ async function run(init: WorkerInit): Promise<void> {
     write: (b) => writeBatch(init.fd, b),
   };
   const port = init.control;
+  let lastTick = Date.now();
   post({ type: "running", id: init.id });
   for (;;) {
     const msg = receiveMessageOnPort(port as never) as { message: ControlMessage } | undefined;
@@ -92,18 +125,16 @@ async function run(init: WorkerInit): Promise<void> {
       const m = msg.message;
       if (m.type === "stop") break;
       if (m.type === "reconfigure") {
-        try {
-          state.engine = engines.createEngine(init.mode, m.options, stats);
-          state.io[IO.reconfigures]++;
-          post({ type: "reconfigured", id: init.id, gen: m.gen });
-        } catch (e) {
-          post({
-            type: "reconfigure-failed",
-            id: init.id,
-            gen: m.gen,
-            error: e instanceof Error ? e.message : String(e),
-          });
-        }
+        const err = reconfigureEngine(
+          state,
+          () => engines.createEngine(init.mode, m.options, stats),
+          m.options,
+        );
+        post(
+          err === null
+            ? { type: "reconfigured", id: init.id, gen: m.gen }
+            : { type: "reconfigure-failed", id: init.id, gen: m.gen, error: err },
+        );
       }
       continue;
     }
@@ -114,7 +145,9 @@ async function run(init: WorkerInit): Promise<void> {
       state.io[IO.readErrors]++;
       throw e;
     }
-    if (n > 0) processBatch(state, n, Date.now());
+    const now = Date.now();
+    if (n > 0) processBatch(state, n, now);
+    lastTick = maybeTick(state, now, lastTick);
   }
   post({ type: "stopped", id: init.id });
 }

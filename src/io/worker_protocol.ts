@@ -9,7 +9,18 @@ import type { XlatOptions } from "../xlat/options.ts";
 /** What a worker runs on every packet: a translator or any other engine with its shape. */
 export interface PacketEngine {
   translate(pkt: Uint8Array, len: number, out: PacketBatch, nowMs: number): void;
+  /**
+   * Stateful engines (NAT64 sessions) take new options in place, keeping their state; it
+   * must throw without changing anything when the options are unusable. Engines without
+   * it are replaced by a new one built from the options.
+   */
+  reconfigure?(options: XlatOptions): void;
+  /** Called about every TICK_MS (also when idle): expire state by the clock. */
+  tick?(nowMs: number): void;
 }
+
+/** How often a worker calls `tick` on its engine. */
+export const TICK_MS = 100;
 
 /** A module that makes engines: `createEngine(mode, options, stats)`. */
 export interface EngineModule {

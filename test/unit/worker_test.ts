@@ -2,9 +2,10 @@
 // (test/unit/worker_stub_engine.ts) so the loop is tested apart from the translator.
 import assert from "node:assert/strict";
 import { PacketBatch } from "../../src/packet/batch.ts";
-import { processBatch } from "../../src/io/worker.ts";
+import { maybeTick, processBatch, reconfigureEngine } from "../../src/io/worker.ts";
 import { bindBatch, type BoundBatch } from "../../src/io/ffi.ts";
-import { IO, IO_LEN } from "../../src/io/worker_protocol.ts";
+import { IO, IO_LEN, type PacketEngine, TICK_MS } from "../../src/io/worker_protocol.ts";
+import type { XlatOptions } from "../../src/xlat/options.ts";
 
 const root = Deno.uid() === 0;
 const child = new URL("./worker_child.ts", import.meta.url).pathname;
@@ -125,4 +126,62 @@ Deno.test("worker: an engine that throws is counted, the batch goes on", () => {
   assert.equal(seen, 4);
   assert.equal(io[IO.engineErrors], 1);
   assert.equal(io[IO.packetsOut], 3);
+});
+
+function loop(engine: PacketEngine) {
+  const io = new Float64Array(IO_LEN);
+  const b = bindBatch(new PacketBatch(1, 64));
+  return { engine, io, inB: b, outB: b, write: () => 0 };
+}
+
+Deno.test("worker: stateful engines are reconfigured in place, others replaced", () => {
+  const seen: unknown[] = [];
+  const stateful: PacketEngine = {
+    translate() {},
+    reconfigure(o) {
+      if ((o as unknown as { bad?: boolean }).bad) throw new Error("bad options");
+      seen.push(o);
+    },
+  };
+  const s = loop(stateful);
+  const opts = { pool6: null } as unknown as XlatOptions;
+  let made = 0;
+  const make = () => (made++, { translate() {} });
+  assert.equal(reconfigureEngine(s, make, opts), null);
+  assert.equal(s.engine, stateful, "same engine, state kept");
+  assert.deepEqual(seen, [opts]);
+  assert.equal(made, 0);
+  assert.equal(reconfigureEngine(s, make, { bad: true } as unknown as XlatOptions), "bad options");
+  assert.equal(s.engine, stateful);
+  assert.equal(s.io[IO.reconfigures], 1);
+
+  const stateless = loop({ translate() {} });
+  const before = stateless.engine;
+  assert.equal(reconfigureEngine(stateless, make, opts), null);
+  assert.notEqual(stateless.engine, before);
+  assert.equal(made, 1);
+  const failing = () => {
+    throw new Error("no such prefix");
+  };
+  const kept = stateless.engine;
+  assert.equal(reconfigureEngine(stateless, failing, opts), "no such prefix");
+  assert.equal(stateless.engine, kept, "a failed build keeps the running engine");
+});
+
+Deno.test("worker: tick runs about every TICK_MS, never throws out of the loop", () => {
+  const ticks: number[] = [];
+  const s = loop({
+    translate() {},
+    tick(now) {
+      ticks.push(now);
+      if (now === 1000 + 3 * TICK_MS) throw new Error("bug in expiry");
+    },
+  });
+  let last = 1000;
+  for (let t = 1000; t <= 1000 + 3 * TICK_MS; t += TICK_MS / 4) last = maybeTick(s, t, last);
+  assert.deepEqual(ticks, [1000 + TICK_MS, 1000 + 2 * TICK_MS, 1000 + 3 * TICK_MS]);
+  assert.equal(s.io[IO.engineErrors], 1);
+  // Engines without a clock are never ticked.
+  const plain = loop({ translate() {} });
+  assert.equal(maybeTick(plain, 5000, 0), 0);
 });
