@@ -328,5 +328,14 @@ export type CapName = keyof typeof CAP;
 export function dropCaps(keep: readonly CapName[]): number {
   let mask = 0n;
   for (const c of keep) mask |= 1n << BigInt(CAP[c]);
-  return check("drop_caps", shim().xs_drop_caps(mask), "cannot drop capabilities");
+  const r = shim().xs_drop_caps(mask);
+  if (r === -ERRNO.ETIMEDOUT) {
+    throw new ShimError(
+      "drop_caps",
+      ERRNO.ETIMEDOUT,
+      "cannot drop capabilities: some threads did not take the change within 2 s " +
+        "(they may block real-time signals); those threads keep their privileges",
+    );
+  }
+  return check("drop_caps", r, "cannot drop capabilities");
 }
