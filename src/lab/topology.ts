@@ -35,8 +35,11 @@ export const LAB = {
 } as const;
 
 export type Variant = "eam" | "pool6";
+export type LabMode = "siit" | "nat64";
 
 export interface TopologyOptions {
+  /** Translator mode. Default "siit". */
+  readonly mode?: LabMode;
   /** How the client gets an IPv4 representation. Default "eam". */
   readonly variant?: Variant;
   /** MTU of the client-side link (default 1500). */
@@ -92,22 +95,39 @@ export function agentArgv(args: readonly string[]): string[] {
 }
 
 export function labConfig(o: TopologyOptions = {}): string {
+  const mode = o.mode ?? "siit";
   const variant = o.variant ?? "eam";
-  const eam = variant === "eam"
-    ? `[[translator.eam]]\nipv4 = "${LAB.client4}/32"\nipv6 = "${LAB.client6}/128"\n`
-    : "";
-  return `# xlat64 lab (${variant})
-mode = "siit"
+  let modeToml: string;
+  if (mode === "nat64") {
+    // RFC 6146: the client shares 198.51.100.2; UDP 7007 is mapped statically so the
+    // IPv4 server can reach the client's echo (IPv4-initiated traffic needs a BIB entry).
+    modeToml = `[[nat64.pool4]]
+prefix = "${LAB.client4}/32"
+ports = "61001-65535"
+protocols = ["tcp", "udp", "icmp"]
+[[nat64.bib]]
+protocol = "udp"
+ipv4 = "${LAB.client4}#${LAB.udpPort}"
+ipv6 = "${LAB.client6}#${LAB.udpPort}"
+`;
+  } else {
+    modeToml = variant === "eam"
+      ? `[[translator.eam]]\nipv4 = "${LAB.client4}/32"\nipv6 = "${LAB.client6}/128"\n`
+      : "";
+  }
+  return `# xlat64 lab (${mode === "nat64" ? "nat64" : `siit, ${variant}`})
+mode = "${mode}"
 
 [tun]
 name = "${LAB.tun}"
 workers = 1
-manage = true                  # xlat64 routes pool6 and the EAM IPv4 side into its TUN
+manage = true                  # xlat64 routes pool6 and the IPv4 side into its TUN
 
 [translator]
 pool6 = "${LAB.pool6}"
 wkp-strict = false
-${eam}
+${mode === "siit" ? modeToml : ""}
+${mode === "nat64" ? modeToml : ""}
 [dns]
 listen = ["[${LAB.xlat6}]:53"]
 upstream = ["${LAB.server4}"]
@@ -119,6 +139,22 @@ listen = "${LAB.statusListen}"
 [log]
 level = "${o.logLevel ?? "warning"}"
 ${o.extraToml ?? ""}`;
+}
+
+/** Whether this build has a data-path engine for `mode` (NAT64 lands after SIIT). */
+export async function engineAvailable(mode: LabMode): Promise<boolean> {
+  try {
+    const [{ createEngine }, { parseConfig, toXlatOptions }, { Stats }] = await Promise.all([
+      import("../io/engines.ts"),
+      import("../config/mod.ts"),
+      import("../xlat/stats.ts"),
+    ]);
+    const cfg = parseConfig(labConfig({ mode }), "lab.toml");
+    createEngine(mode, toXlatOptions(cfg), new Stats());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class LabTopology {
@@ -134,8 +170,11 @@ export class LabTopology {
     this.lab = new NetLab(opts.tag ?? "x64lab");
   }
 
+  get mode(): LabMode {
+    return this.opts.mode ?? "siit";
+  }
   get variant(): Variant {
-    return this.opts.variant ?? "eam";
+    return this.opts.mode === "nat64" ? "eam" : this.opts.variant ?? "eam";
   }
   /** The client's source address for translated traffic. */
   get clientSrc6(): string {
