@@ -123,50 +123,105 @@ export class MessageCache {
   }
 }
 
-export interface CachedResponse {
+interface CachedResponse {
   readonly bytes: Uint8Array;
-  readonly ttls: readonly number[];
-  /** End of the question section: bytes [12, qEnd) are replaced by the query's. */
+  /** Offsets of the TTL fields to age. */
+  readonly ttls: Uint16Array;
+  /** End of the question section; bytes [12, qEnd) are the question (compared, then copied). */
   readonly qEnd: number;
+  readonly bits: number;
+  readonly storedAt: number;
+  readonly expiresAt: number;
 }
 
+/** Lower-case an ASCII letter (DNS names compare case-insensitively, RFC 4343). */
+const lower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+
+/**
+ * Finished responses keyed by a hash of the lower-cased question and the query bits that
+ * change the answer; a hit is verified byte by byte, so a hash collision is only a miss.
+ * Eviction is first-in first-out (no recency bookkeeping on the hot path) plus expiry.
+ */
 export class ResponseCache {
-  readonly lru: TtlLru<CachedResponse>;
-  constructor(maxEntries: number, maxBytes: number) {
-    this.lru = new TtlLru(maxEntries, maxBytes);
+  private readonly map = new Map<number, CachedResponse>();
+  private bytesUsed = 0;
+  constructor(readonly maxEntries: number, readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.map.size;
   }
 
-  put(key: string, resp: Uint8Array, qEnd: number, ttlSeconds: number, now: number): void {
-    const ttls = ttlOffsets(resp);
-    if (!ttls) return;
-    this.lru.set(key, { bytes: resp, ttls, qEnd }, now, ttlSeconds, resp.length + 64);
+  /** Cache `resp` (whose question is the query's) for `ttlSeconds`. */
+  put(shape: QueryShape, resp: Uint8Array, ttlSeconds: number, now: number): void {
+    this.putKeyed(shape.hash, shape.bits, shape.qEnd, resp, ttlSeconds, now);
+  }
+
+  putKeyed(
+    hash: number,
+    bits: number,
+    qEnd: number,
+    resp: Uint8Array,
+    ttlSeconds: number,
+    now: number,
+  ): void {
+    if (ttlSeconds <= 0 || this.maxEntries <= 0 || resp.length + 64 > this.maxBytes) return;
+    const offs = ttlOffsets(resp);
+    if (!offs || resp.length > 0xffff) return;
+    const old = this.map.get(hash);
+    if (old) {
+      this.map.delete(hash);
+      this.bytesUsed -= old.bytes.length + 64;
+    }
+    this.map.set(hash, {
+      bytes: resp,
+      ttls: Uint16Array.from(offs),
+      qEnd,
+      bits,
+      storedAt: now,
+      expiresAt: now + ttlSeconds * 1000,
+    });
+    this.bytesUsed += resp.length + 64;
+    while (this.map.size > this.maxEntries || this.bytesUsed > this.maxBytes) {
+      const first = this.map.entries().next();
+      if (first.done) break;
+      this.map.delete(first.value[0]);
+      this.bytesUsed -= first.value[1].bytes.length + 64;
+    }
   }
 
   /**
-   * Answer `query` (whose question section ends at qEnd) from the cache into `out`:
-   * copy, set the query's ID and question bytes (keeps its 0x20 case), age the TTLs.
-   * Returns the response length, or 0 on a miss or when it exceeds `limit`.
+   * Answer `query` from the cache into `out`: copy, set the query's ID and question bytes
+   * (keeps its 0x20 case), age the TTLs. Returns the length, or 0 on a miss or when the
+   * response is longer than `limit`.
    */
   answer(
-    key: string,
     query: Uint8Array,
-    qEnd: number,
+    shape: QueryShape,
     now: number,
     out: Uint8Array,
     limit: number,
   ): number {
-    const e = this.lru.get(key, now);
-    if (!e) return 0;
-    const c = e.value;
-    const len = c.bytes.length;
-    if (len > limit || len > out.length || c.qEnd !== qEnd) return 0;
-    out.set(c.bytes, 0);
+    const c = this.map.get(shape.hash);
+    if (!c) return 0;
+    if (now >= c.expiresAt) {
+      this.map.delete(shape.hash);
+      this.bytesUsed -= c.bytes.length + 64;
+      return 0;
+    }
+    const qEnd = shape.qEnd;
+    const b = c.bytes;
+    const len = b.length;
+    if (c.qEnd !== qEnd || c.bits !== shape.bits || len > limit || len > out.length) return 0;
+    for (let i = HEADER_LEN; i < qEnd; i++) if (lower(b[i]) !== lower(query[i])) return 0;
+    out.set(b, 0);
     out[0] = query[0];
     out[1] = query[1];
     for (let i = HEADER_LEN; i < qEnd; i++) out[i] = query[i];
-    const elapsed = Math.floor((now - e.storedAt) / 1000);
+    const elapsed = Math.floor((now - c.storedAt) / 1000);
     if (elapsed > 0) {
-      for (const off of c.ttls) {
+      const t = c.ttls;
+      for (let k = 0; k < t.length; k++) {
+        const off = t[k];
         const ttl =
           ((out[off] << 24) | (out[off + 1] << 16) | (out[off + 2] << 8) | out[off + 3]) >>> 0;
         const v = ttl > elapsed ? ttl - elapsed : 0;
@@ -180,44 +235,50 @@ export class ResponseCache {
   }
 }
 
-/** Lower-case the ASCII letters of a wire name for cache keys. */
-const lower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
-
 /** Facts about a well-formed, simple query, read from its bytes without decoding. */
 export interface QueryShape {
-  /** Cache key: lower-cased question, RD/CD, EDNS presence and DO, synthesis eligibility. */
-  key: string;
+  /** FNV-1a over the lower-cased question and `bits`: the response cache key. */
+  hash: number;
+  /** RD, AD, CD, EDNS present, DO, synthesis for this client, TCP. */
+  bits: number;
   qEnd: number;
   qtype: number;
   /** Largest UDP response the client accepts (RFC 6891 6.2.5; 512 without EDNS). */
   udpLimit: number;
 }
 
+export const newShape = (): QueryShape => ({ hash: 0, bits: 0, qEnd: 0, qtype: 0, udpLimit: 0 });
+
 /**
  * Read a query of the usual shape (QR=0, opcode 0, one question, no answer/authority,
- * at most an OPT with version 0 and no options beyond the record) into a QueryShape.
- * Anything else returns null and takes the slow path.
+ * at most an OPT with version 0) into `out` (reused: no allocation). Anything else
+ * returns null and takes the slow path.
  */
-export function queryShape(b: Uint8Array, len: number, synth: boolean): QueryShape | null {
-  if (len < HEADER_LEN + 5) return null;
+export function queryShape(
+  b: Uint8Array,
+  len: number,
+  synth: boolean,
+  tcp: boolean,
+  out: QueryShape = newShape(),
+): QueryShape | null {
+  if (len < HEADER_LEN + 5 || len > b.length) return null;
   if ((b[2] & 0xf8) !== 0) return null; // QR=1 or opcode != QUERY
   if (b[4] !== 0 || b[5] !== 1 || b[6] !== 0 || b[7] !== 0 || b[8] !== 0 || b[9] !== 0) return null;
   const ar = (b[10] << 8) | b[11];
   if (ar > 1) return null;
-  let key = "";
+  let h = 0x811c9dc5;
   let pos = HEADER_LEN;
   for (;;) {
     if (pos >= len) return null;
     const l = b[pos];
     if (l === 0) break;
     if (l > 63 || pos + l + 1 > len) return null;
-    key += String.fromCharCode(l);
-    for (let i = pos + 1; i <= pos + l; i++) key += String.fromCharCode(lower(b[i]));
+    h = Math.imul(h ^ l, 0x01000193);
+    for (let i = pos + 1; i <= pos + l; i++) h = Math.imul(h ^ lower(b[i]), 0x01000193);
     pos += l + 1;
   }
   if (pos + 5 > len) return null;
-  const qtype = (b[pos + 1] << 8) | b[pos + 2];
-  const qclass = (b[pos + 3] << 8) | b[pos + 4];
+  for (let i = pos + 1; i < pos + 5; i++) h = Math.imul(h ^ b[i], 0x01000193);
   const qEnd = pos + 5;
   let udpLimit = 512;
   let ednsBits = 0;
@@ -232,7 +293,11 @@ export function queryShape(b: Uint8Array, len: number, synth: boolean): QuerySha
     udpLimit = Math.max(512, (b[qEnd + 3] << 8) | b[qEnd + 4]);
     ednsBits = 1 | ((b[qEnd + 7] & 0x80) ? 2 : 0);
   } else if (qEnd !== len) return null;
-  const bits = (b[2] & 0x01) | (b[3] & 0x30) | (ednsBits << 1) | (synth ? 8 : 0); // RD, AD, CD, EDNS, DO, synthesis
-  key += String.fromCharCode(0, qtype >> 8, qtype & 255, qclass >> 8, qclass & 255, bits);
-  return { key, qEnd, qtype, udpLimit };
+  const bits = (b[2] & 0x01) | (b[3] & 0x30) | (ednsBits << 1) | (synth ? 8 : 0) | (tcp ? 0x40 : 0);
+  out.hash = Math.imul(h ^ bits, 0x01000193) >>> 0;
+  out.bits = bits;
+  out.qEnd = qEnd;
+  out.qtype = (b[pos + 1] << 8) | b[pos + 2];
+  out.udpLimit = udpLimit;
+  return out;
 }

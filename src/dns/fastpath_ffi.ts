@@ -18,6 +18,8 @@ const SYMBOLS = {
   },
   // Runs on a Deno-managed thread so the worker's event loop keeps going while idle.
   xs_dns_wait: { parameters: ["buffer", "i32", "i32"], result: "i32", nonblocking: true },
+  // Blocking form for an idle worker with nothing in flight: no thread hop on wake-up.
+  xs_dns_wait_sync: { name: "xs_dns_wait", parameters: ["buffer", "i32", "i32"], result: "i32" },
   xs_dns_close: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -46,10 +48,15 @@ export class UdpBatch {
   readonly bufPtr: Deno.PointerValue;
   readonly lensPtr: Deno.PointerValue;
   readonly addrsPtr: Deno.PointerValue;
+  /** One view per slot, made once. */
+  readonly slots: Uint8Array[] = [];
   count = 0;
 
   constructor(readonly slot: number) {
     this.buf = new Uint8Array(MAX_BATCH * slot);
+    for (let i = 0; i < MAX_BATCH; i++) {
+      this.slots.push(this.buf.subarray(i * slot, (i + 1) * slot));
+    }
     this.bufPtr = Deno.UnsafePointer.of(this.buf);
     this.lensPtr = Deno.UnsafePointer.of(this.lens);
     this.addrsPtr = Deno.UnsafePointer.of(this.addrs);

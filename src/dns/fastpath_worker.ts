@@ -16,7 +16,7 @@ export type ToWorker =
   /** The slow path's answer to a forwarded miss (null: send nothing). */
   | { kind: "answer"; seq: number; resp: Uint8Array | null }
   /** A response the main thread cached: the fast path caches it too. */
-  | { kind: "store"; key: string; qEnd: number; resp: Uint8Array; ttl: number };
+  | { kind: "store"; hash: number; bits: number; qEnd: number; resp: Uint8Array; ttl: number };
 export type FromWorker =
   | { kind: "ready"; addresses: HostPort[] }
   /** A cache miss for the main thread's slow path (Deno sockets to the upstreams). */
@@ -26,22 +26,44 @@ export type FromWorker =
   | { kind: "stopped" };
 
 const AF_INET = 2;
+const AF_INET6 = 10;
 const SLOT = 4096; // bigger queries are rare; they arrive truncated and are ignored
 
 let running = false;
+
+// A macrotask turn without setTimeout, whose nested calls are clamped to 4 ms.
+const channel = new MessageChannel();
+let wake: () => void = () => {};
+channel.port1.onmessage = () => wake();
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((r) => {
+    wake = r;
+    channel.port2.postMessage(0);
+  });
 let onAnswer: (seq: number, resp: Uint8Array | null) => void = () => {};
 let onStore: (m: Extract<ToWorker, { kind: "store" }>) => void = () => {};
 
-function clientOf(addrs: Uint8Array, i: number): [IpAddr | null, string] {
+/** Reused for IPv4 clients so the hit path allocates nothing for the address. */
+const v4Client: { v: 4; a: number } = { v: 4, a: 0 };
+
+function clientOf(addrs: Uint8Array, i: number): IpAddr | null {
   const off = i * ADDR_SLOT;
   const fam = addrs[off] | (addrs[off + 1] << 8);
   if (fam === AF_INET) {
-    const a =
+    v4Client.a =
       ((addrs[off + 4] << 24) | (addrs[off + 5] << 16) | (addrs[off + 6] << 8) | addrs[off + 7]) >>>
       0;
-    return [{ v: 4, a }, String(a)];
+    return v4Client;
   }
-  const a = addrs.slice(off + 8, off + 24);
+  if (fam === AF_INET6) return { v: 6, a: addrs.subarray(off + 8, off + 24) };
+  return null;
+}
+
+/** A copy that outlives the batch, and the per-client key for the rate limiter. */
+function clientCopy(ip: IpAddr | null): [IpAddr | null, string] {
+  if (!ip) return [null, "?"];
+  if (ip.v === 4) return [{ v: 4, a: ip.a }, String(ip.a)];
+  const a = ip.a.slice();
   return [{ v: 6, a }, a.join(",")];
 }
 
@@ -74,11 +96,11 @@ async function serve(dns: DnsOptions, dns64: Dns64Options): Promise<void> {
     waiting.delete(s);
     if (w && resp && resp.length <= tx.slot) later.push([w[0], w[1], resp]);
   };
-  onStore = (st) => core.responses.put(st.key, st.resp, st.qEnd, st.ttl, Date.now());
+  onStore = (st) => core.responses.putKeyed(st.hash, st.bits, st.qEnd, st.resp, st.ttl, Date.now());
   const h = core.handler;
   const m = core.metrics;
   const report = setInterval(() => {
-    core.metrics.cacheEntries = core.messages.lru.size + core.responses.lru.size;
+    core.metrics.cacheEntries = core.messages.lru.size + core.responses.size;
     self.postMessage({ kind: "metrics", snapshot: m.snapshot() } satisfies FromWorker);
   }, 500);
 
@@ -113,14 +135,15 @@ async function serve(dns: DnsOptions, dns64: Dns64Options): Promise<void> {
       if (n <= 0) continue;
       got += n;
       tx.count = 0;
+      const now = Date.now();
       for (let i = 0; i < n; i++) {
         const len = rx.lens[i];
         tx.lens[i] = -1;
         if (len < 0) continue;
-        const q = rx.datagram(i);
-        const [ip, key] = clientOf(rx.addrs, i);
-        const out = tx.buf.subarray(i * tx.slot, (i + 1) * tx.slot);
-        const w = ip ? h.answerCached(q, len, ip, "udp", out) : 0;
+        const q = rx.slots[i];
+        const ip = clientOf(rx.addrs, i);
+        const out = tx.slots[i];
+        const w = ip ? h.answerCached(q, len, ip, "udp", out, now) : 0;
         if (w > 0) {
           tx.lens[i] = w;
           tx.addrs.set(rx.addrs.subarray(i * ADDR_SLOT, (i + 1) * ADDR_SLOT), i * ADDR_SLOT);
@@ -128,10 +151,11 @@ async function serve(dns: DnsOptions, dns64: Dns64Options): Promise<void> {
           continue;
         }
         const s = seq++;
+        const [client, clientKey] = clientCopy(ip);
         waiting.set(s, [fd, rx.addrs.slice(i * ADDR_SLOT, (i + 1) * ADDR_SLOT)]);
         if (waiting.size > 65536) waiting.delete(waiting.keys().next().value!);
         self.postMessage(
-          { kind: "query", seq: s, q: q.slice(), client: ip, clientKey: key } satisfies FromWorker,
+          { kind: "query", seq: s, q: q.slice(0, len), client, clientKey } satisfies FromWorker,
         );
       }
       tx.count = n;
@@ -139,12 +163,15 @@ async function serve(dns: DnsOptions, dns64: Dns64Options): Promise<void> {
     }
     flushLater();
     if (got === 0) {
-      busyRounds = 0;
-      // Idle: wait on a Deno thread so upstream answers (slow path) are processed.
-      await dnsShim().xs_dns_wait(fdList, fdList.length, 20);
-    } else if (++busyRounds % 4 === 0) {
-      // Busy: still let timers and socket callbacks of the slow path run now and then.
-      await new Promise((r) => setTimeout(r, 0));
+      if (waiting.size === 0) {
+        // Nothing in flight: block right here (cheapest wake-up), look at messages on timeout.
+        if (dnsShim().xs_dns_wait_sync(fdList, fdList.length, 5) <= 0) await yieldToEventLoop();
+      } else {
+        // Misses in flight: wait on a Deno thread so their answers can arrive meanwhile.
+        await dnsShim().xs_dns_wait(fdList, fdList.length, 5);
+      }
+    } else if (waiting.size > 0 || ++busyRounds % 64 === 0) {
+      await yieldToEventLoop();
     }
   }
   clearInterval(report);

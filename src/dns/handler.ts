@@ -2,7 +2,7 @@
 // without sockets. The server feeds it datagrams and TCP messages; tests feed it bytes.
 import { type Acl, aclAllows, type IpAddr } from "./acl.ts";
 import { type Answer, answerFromMessage, errorAnswer } from "./answer.ts";
-import { queryShape, type ResponseCache } from "./cache.ts";
+import { newShape, type QueryShape, queryShape, type ResponseCache } from "./cache.ts";
 import type { Dns64, Lookup, LookupFlags } from "./dns64.ts";
 import { localAnswer } from "./localzone.ts";
 import type { DnsMetrics } from "./metrics.ts";
@@ -43,13 +43,14 @@ export interface HandlerDeps {
   readonly responses: ResponseCache;
   readonly now: () => number;
   /** Told about every response put in the response cache (to copy it to the fast path). */
-  onStore?: (key: string, qEnd: number, resp: Uint8Array, ttlSeconds: number) => void;
+  onStore?: (shape: QueryShape, resp: Uint8Array, ttlSeconds: number) => void;
 }
 
 export class QueryHandler {
   private readonly limiter: RateLimiter;
   private readonly allow: Acl;
   private readonly scratch = new Uint8Array(MAX_TCP);
+  private readonly shape = newShape();
 
   constructor(private readonly d: HandlerDeps) {
     this.limiter = new RateLimiter(d.dns.rateLimit, d.dns.rateBurst);
@@ -76,13 +77,14 @@ export class QueryHandler {
     client: IpAddr,
     transport: Transport,
     out: Uint8Array,
+    now = this.d.now(),
   ): number {
     if (this.limiter.enabled) return 0;
     if (!this.allowed(client)) return 0;
-    const shape = queryShape(q, len, this.synthFor(client));
+    const tcp = transport === "tcp";
+    const shape = queryShape(q, len, this.synthFor(client), tcp, this.shape);
     if (!shape) return 0;
-    const limit = transport === "udp" ? shape.udpLimit : MAX_TCP;
-    const n = this.d.responses.answer(shape.key, q, shape.qEnd, this.d.now(), out, limit);
+    const n = this.d.responses.answer(q, shape, now, out, tcp ? MAX_TCP : shape.udpLimit);
     if (n > 0) {
       this.d.metrics.query(shape.qtype, transport);
       this.d.metrics.cacheHits++;
@@ -148,7 +150,7 @@ export class QueryHandler {
       else m.synthesized++;
     }
     const out = this.reply(query, ans, transport);
-    this.remember(q, out, ans, synth);
+    this.remember(q, out, ans, synth, transport);
     return out;
   }
 
@@ -170,10 +172,17 @@ export class QueryHandler {
   }
 
   /** Keep a finished response for the fast path (not errors, not truncated ones). */
-  private remember(q: Uint8Array, out: Uint8Array, ans: Answer, synth: boolean): void {
-    if ((out[2] & 0x02) !== 0) return;
-    const shape = queryShape(q, q.length, synth);
+  private remember(
+    q: Uint8Array,
+    out: Uint8Array,
+    ans: Answer,
+    synth: boolean,
+    transport: Transport,
+  ): void {
+    const shape = queryShape(q, q.length, synth, transport === "tcp");
     if (!shape) return;
+    // TC=1 answers depend on the client's buffer size; without EDNS it is always 512.
+    if ((out[2] & 0x02) !== 0 && (shape.bits & 0x02) !== 0) return;
     const ttl = cacheTtl(
       {
         id: 0,
@@ -186,8 +195,8 @@ export class QueryHandler {
       this.d.dns.cacheMaxTtl,
     );
     if (ttl <= 0) return;
-    this.d.responses.put(shape.key, out, shape.qEnd, ttl, this.d.now());
-    this.d.onStore?.(shape.key, shape.qEnd, out, ttl);
+    this.d.responses.put(shape, out, ttl, this.d.now());
+    this.d.onStore?.(shape, out, ttl);
   }
 
   /** A header-only response (REFUSED/FORMERR for input we could not or would not decode). */

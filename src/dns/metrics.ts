@@ -50,16 +50,23 @@ const SCALARS = [
 type Scalar = typeof SCALARS[number];
 
 export type DnsMetricsSnapshot = { [K in Scalar]: number } & {
-  queries: [string, number][];
-  responses: [string, number][];
+  queries: number[];
+  responses: number[];
   failures: [string, number][];
   latencyCounts: number[];
 };
 
+/** Query types counted by name; everything else is "other". */
+const COUNTED_TYPES = Object.keys(TYPE_NAMES).map(Number);
+const TYPE_SLOT = new Uint8Array(65536).fill(COUNTED_TYPES.length);
+COUNTED_TYPES.forEach((t, i) => TYPE_SLOT[t] = i);
+const TYPE_SLOTS = COUNTED_TYPES.length + 1;
+
 export class DnsMetrics {
-  /** key: "type\0transport" */
-  readonly queries = new Map<string, number>();
-  readonly responses = new Map<string, number>();
+  /** [udp slots..., tcp slots...] by query type slot (arrays: no work per query beyond +1). */
+  readonly queries = new Float64Array(TYPE_SLOTS * 2);
+  /** By RCODE (0-15; extended RCODEs count under their low 4 bits). */
+  readonly responses = new Float64Array(16);
   readonly failures = new Map<string, number>();
   synthesized = 0;
   synthesizedPtr = 0;
@@ -93,20 +100,18 @@ export class DnsMetrics {
     const sum = (m: Map<string, number>, kv: [string, number][]) => {
       for (const [k, v] of kv) m.set(k, (m.get(k) ?? 0) + v);
     };
-    sum(this.queries, s.queries);
-    sum(this.responses, s.responses);
+    s.queries.forEach((v, i) => this.queries[i] += v);
+    s.responses.forEach((v, i) => this.responses[i] += v);
     sum(this.failures, s.failures);
     s.latencyCounts.forEach((v, i) => this.latencyCounts[i] += v);
     for (const k of SCALARS) this[k] += s[k];
   }
 
   query(type: number, transport: "udp" | "tcp"): void {
-    const k = `${TYPE_NAMES[type] ?? "other"}\0${transport}`;
-    this.queries.set(k, (this.queries.get(k) ?? 0) + 1);
+    this.queries[TYPE_SLOT[type & 0xffff] + (transport === "tcp" ? TYPE_SLOTS : 0)]++;
   }
   response(rcode: number): void {
-    const k = RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
-    this.responses.set(k, (this.responses.get(k) ?? 0) + 1);
+    this.responses[rcode & 0xf]++;
   }
   failure(reason: UpstreamFailure): void {
     this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
@@ -140,15 +145,19 @@ export class DnsMetrics {
       counter(
         "xlat64_dns_queries_total",
         "DNS queries received, by query type and transport.",
-        [...this.queries].map(([k, v]) => {
-          const [type, transport] = k.split("\0");
-          return { labels: { type, transport }, value: v };
+        [...this.queries].flatMap((v, i) => {
+          if (v === 0) return [];
+          const slot = i % TYPE_SLOTS;
+          const type = slot < COUNTED_TYPES.length ? TYPE_NAMES[COUNTED_TYPES[slot]] : "other";
+          return [{ labels: { type, transport: i < TYPE_SLOTS ? "udp" : "tcp" }, value: v }];
         }),
       ),
       counter(
         "xlat64_dns_responses_total",
         "DNS responses sent, by RCODE.",
-        [...this.responses].map(([rcode, v]) => ({ labels: { rcode }, value: v })),
+        [...this.responses].flatMap((v, i) =>
+          v === 0 ? [] : [{ labels: { rcode: RCODE_NAMES[i] ?? `RCODE${i}` }, value: v }]
+        ),
       ),
       counter(
         "xlat64_dns64_synthesized_total",

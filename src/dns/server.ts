@@ -65,7 +65,8 @@ export async function startDnsServer(
     try {
       worker = await startFastPath(dns, opts.dns64, handler, log);
       const w = worker;
-      core.deps.onStore = (key, qEnd, resp, ttl) => w.store(key, qEnd, resp, ttl);
+      core.deps.onStore = (shape, resp, ttl) =>
+        w.store({ hash: shape.hash, bits: shape.bits, qEnd: shape.qEnd, resp, ttl });
     } catch (e) {
       log.warn("DNS fast path unavailable, serving UDP with Deno sockets: {error}", {
         error: String(e),
@@ -226,7 +227,7 @@ export async function startDnsServer(
     metricsState: metrics,
     handler,
     metrics() {
-      metrics.cacheEntries = msgCache.lru.size + responses.lru.size;
+      metrics.cacheEntries = msgCache.lru.size + responses.size;
       if (!worker?.snapshot) return metrics.families();
       const all = new DnsMetrics();
       all.add(metrics.snapshot());
@@ -238,7 +239,7 @@ export async function startDnsServer(
         listen: addresses.map(hp),
         upstream: dns.upstream.map(hp),
         dns64Prefixes: opts.dns64.prefixes.map(formatPrefix6),
-        cacheEntries: msgCache.lru.size + responses.lru.size +
+        cacheEntries: msgCache.lru.size + responses.size +
           (worker?.snapshot?.cacheEntries ?? 0),
         fastPath: worker !== null,
         tcpConnections: conns.size,
@@ -263,7 +264,7 @@ interface FastPath {
   readonly addresses: HostPort[];
   /** The worker's latest counters. */
   snapshot: DnsMetricsSnapshot | null;
-  store(key: string, qEnd: number, resp: Uint8Array, ttl: number): void;
+  store(m: Omit<Extract<ToWorker, { kind: "store" }>, "kind">): void;
   stop(): Promise<void>;
 }
 
@@ -281,8 +282,8 @@ function startFastPath(
     const fp: FastPath = {
       addresses: [],
       snapshot: null,
-      store(key, qEnd, resp, ttl) {
-        w.postMessage({ kind: "store", key, qEnd, resp, ttl } satisfies ToWorker);
+      store(m) {
+        w.postMessage({ kind: "store", ...m } satisfies ToWorker);
       },
       async stop() {
         w.postMessage({ kind: "stop" } satisfies ToWorker);

@@ -47,8 +47,20 @@ export const have = (bin: string): boolean => {
   }
 };
 
-export function randomPort(): number {
-  return 20000 + Math.floor(Math.random() * 20000);
+/** A port free for both TCP and UDP on 127.0.0.1 right now (the kernel picks it). */
+export function freePort(): number {
+  for (;;) {
+    const t = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (t.addr as Deno.NetAddr).port;
+    try {
+      Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // UDP side taken: try another.
+    } finally {
+      t.close();
+    }
+  }
 }
 
 export interface Lab {
@@ -114,9 +126,9 @@ export async function startLab(
   opts: { dns64Unbound?: boolean; taskset?: string } = {},
 ): Promise<Lab> {
   const dir = await Deno.makeTempDir({ prefix: "xlat64-dns-" });
-  const nsdPort = randomPort();
-  const unboundPort = nsdPort + 1;
-  const unbound64Port = opts.dns64Unbound ? nsdPort + 2 : null;
+  const nsdPort = freePort();
+  const unboundPort = freePort();
+  const unbound64Port = opts.dns64Unbound ? freePort() : null;
   await Deno.writeTextFile(`${dir}/zone`, zoneText());
   await Deno.writeTextFile(`${dir}/rev`, REVERSE_ZONE);
   await Deno.writeTextFile(
