@@ -3,6 +3,9 @@
 // checker (tools/check_pcap.py) that also reassembles fragments and checks the packets
 // quoted inside ICMP errors. The corpus itself is built with scapy (tools/corpus.py).
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import * as B from "../../src/packet/build.ts";
+import { writePcap } from "../../src/packet/pcap.ts";
 import {
   haveCommand,
   haveScapy,
@@ -33,7 +36,37 @@ const FIELDS = [
   "_ws.expert.severity",
   "_ws.expert.message",
   "_ws.malformed",
+  "frame.len",
+  "ip.hdr_len",
+  "ip.len",
+  "ipv6.plen",
+  "icmp.type",
+  "icmpv6.type",
 ];
+
+const ints = (col: string) => col.split("|").filter((x) => x !== "").map(Number);
+
+/**
+ * An ICMP error whose quoted packet is cut short of its own length field. Wireshark 4.0
+ * then still "verifies" the quoted TCP/UDP checksum over the bytes present and calls it
+ * bad (seen with an 18-byte quoted TCP header whose checksum was correct for the full
+ * segment); the scapy checker skips those, so tshark's verdict on them is ignored too.
+ */
+function quoteCut(cols: string[]): boolean {
+  const [frameLen] = ints(cols[8]);
+  const hdr = ints(cols[9]);
+  const ipLen = ints(cols[10]);
+  const plen = ints(cols[11]);
+  const [t4] = ints(cols[12]);
+  const [t6] = ints(cols[13]);
+  if (t4 !== undefined && [3, 4, 5, 11, 12].includes(t4) && hdr.length >= 1 && ipLen.length >= 2) {
+    return frameLen - hdr[0] - 8 < ipLen[1];
+  }
+  if (t6 !== undefined && t6 >= 1 && t6 <= 4 && plen.length >= 2) {
+    return frameLen - 48 < 40 + plen[1];
+  }
+  return false;
+}
 
 /** Problems tshark reports in a pcap: bad/illegal checksums, errors, suspicious warnings. */
 async function tsharkProblems(path: string): Promise<{ frames: number; problems: string[] }> {
@@ -46,6 +79,11 @@ async function tsharkProblems(path: string): Promise<{ frames: number; problems:
     "tcp.check_checksum:TRUE",
     "-o",
     "udp.check_checksum:TRUE",
+    // Random payloads on port 9 (discard) are data, not some application protocol.
+    "-d",
+    "udp.port==9,data",
+    "-d",
+    "tcp.port==9,data",
     "-T",
     "fields",
     "-E",
@@ -60,8 +98,10 @@ async function tsharkProblems(path: string): Promise<{ frames: number; problems:
   const lines = r.stdout.split("\n").filter((l) => l.length > 0);
   for (const line of lines) {
     const [frame, ...cols] = line.split("\t");
+    const cut = quoteCut(cols);
     const statuses = cols.slice(0, 5);
     statuses.forEach((s, k) => {
+      if (cut && (k === 1 || k === 2)) return;
       for (const v of s.split("|").filter((x) => x !== "")) {
         const n = Number(v);
         if (n === CK_BAD || n === CK_ILLEGAL) {
@@ -72,6 +112,7 @@ async function tsharkProblems(path: string): Promise<{ frames: number; problems:
     const sev = cols[5].split("|").filter((x) => x !== "").map(Number);
     const msg = cols[6].split("|");
     sev.forEach((s, k) => {
+      if (cut && /^Bad checksum/.test(msg[k] ?? "")) return; // the ICMP status above still counts
       if (s >= PI_ERROR || (s >= PI_WARN && SUSPECT.test(msg[k] ?? ""))) {
         problems.push(`frame ${frame}: expert: ${msg[k]}`);
       }
@@ -165,6 +206,152 @@ Deno.test({
         assert.ok(sc.code !== 0 && sc.lines.length > 0, `scapy checker missed: ${what}`);
         assert.ok(ts.problems.length > 0, `tshark missed: ${what}`);
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// Random packets from our own builders (src/packet/build.ts), checked after translation by
+// the same two outside dissectors: sizes, options, extension headers, ICMP errors with
+// cut quotes. Seeded, so a failure names a reproducible packet.
+const SEED = Number(Deno.env.get("DISSECTOR_SEED") ?? 7915);
+const RUNS = Number(Deno.env.get("DISSECTOR_RUNS") ?? 400);
+const H6 = "2001:db8:1::2";
+const R6 = "2001:db8:1::3";
+const S6 = "2001:db8:64::c633:6402";
+const H4 = "192.0.2.2";
+const S4 = "198.51.100.2";
+const R4 = "198.51.100.9";
+const data = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
+const port = fc.integer({ min: 1, max: 65535 });
+const ext6 = fc.subarray(["hbh", "dst", "frag"] as const).map((xs) =>
+  xs.map((t): B.Ext6 =>
+    t === "frag" ? { type: "frag", offset: 0, mf: false, id: 77 } : { type: t, options: [1, 0] }
+  )
+);
+
+function transport6(k: number, src: string, dst: string, d: Uint8Array, sp: number): Uint8Array {
+  const base = { src, dst, sport: sp, dport: 9 };
+  if (k === 0) return B.udp6({ ...base, payload: d });
+  if (k === 1) return B.tcp6({ ...base, seq: sp * 3, payload: d });
+  return B.icmp6Echo({ src, dst, ident: sp, seq: 1, reply: k === 3, payload: d });
+}
+
+function transport4(k: number, src: string, dst: string, d: Uint8Array, sp: number): Uint8Array {
+  const base = { src, dst, df: true, sport: sp, dport: 9 };
+  if (k === 0) return B.udp4({ ...base, payload: d });
+  if (k === 1) return B.tcp4({ ...base, seq: sp * 3, payload: d });
+  return B.icmp4Echo({ src, dst, df: true, ident: sp, seq: 1, reply: k === 3, payload: d });
+}
+
+const pkt6 = fc.record({
+  k: fc.integer({ min: 0, max: 3 }),
+  d: data(1400),
+  sp: port,
+  tc: fc.integer({ min: 0, max: 255 }),
+  fl: fc.integer({ min: 0, max: 0xfffff }),
+  ext: ext6,
+}).map(({ k, d, sp, tc, fl, ext }) => {
+  const t = transport6(k, H6, S6, d, sp);
+  // Rebuild with the random header fields and extension headers around the same segment.
+  return B.ipv6({ src: H6, dst: S6, tc, flowLabel: fl, ext, proto: t[6], payload: t.subarray(40) });
+});
+
+const err6 = fc.record({
+  k: fc.integer({ min: 0, max: 3 }),
+  d: data(1300),
+  sp: port,
+  cut: fc.integer({ min: 48, max: 1232 }),
+  te: fc.constantFrom([1, 0], [1, 1], [1, 3], [1, 4], [2, 0], [3, 0], [4, 0], [4, 1]),
+  rest: fc.integer({ min: 0, max: 39 }),
+  mtu: fc.integer({ min: 1280, max: 9000 }),
+}).map(({ k, d, sp, cut, te, rest, mtu }) =>
+  B.icmp6Error({
+    src: te[0] === 2 || te[0] === 3 ? R6 : H6,
+    dst: S6,
+    type: te[0],
+    code: te[1],
+    rest: te[0] === 2 ? mtu : te[0] === 4 ? rest : 0,
+    inner: B.truncate(transport6(k, S6, H6, d, sp), cut),
+  })
+);
+
+const pkt4 = fc.record({
+  k: fc.integer({ min: 0, max: 3 }),
+  d: data(1400),
+  sp: port,
+  tos: fc.integer({ min: 0, max: 255 }),
+  df: fc.boolean(),
+  opts: fc.constantFrom([], [1, 1, 1, 1], [7, 7, 4, 0, 0, 0, 0]),
+}).map(({ k, d, sp, tos, df, opts }) => {
+  const t = transport4(k, S4, H4, d, sp);
+  return B.ipv4({
+    src: S4,
+    dst: H4,
+    tos,
+    df,
+    id: sp,
+    options: opts,
+    proto: t[9],
+    payload: t.subarray(20),
+  });
+});
+
+const err4 = fc.record({
+  k: fc.integer({ min: 0, max: 3 }),
+  d: data(1300),
+  sp: port,
+  cut: fc.integer({ min: 28, max: 548 }),
+  te: fc.constantFrom([3, 0], [3, 1], [3, 2], [3, 3], [3, 4], [3, 9], [3, 13], [11, 0], [11, 1], [
+    12,
+    0,
+  ]),
+  ptr: fc.integer({ min: 0, max: 19 }),
+  mtu: fc.integer({ min: 0, max: 1500 }),
+}).map(({ k, d, sp, cut, te, ptr, mtu }) =>
+  B.icmp4Error({
+    src: te[0] === 3 && te[1] === 3 ? S4 : R4,
+    dst: H4,
+    type: te[0],
+    code: te[1],
+    rest: te[0] === 3 && te[1] === 4 ? mtu : te[0] === 12 ? ptr << 24 : 0,
+    inner: B.truncate(transport4(k, H4, S4, d, sp), cut),
+  })
+);
+
+Deno.test({
+  name:
+    `dissector: random built packets (seed ${SEED}) translate to packets tshark and scapy accept`,
+  ignore: !ready,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "xlat64-dissector-rnd-" });
+    try {
+      const inputs = fc.sample(fc.oneof(pkt6, err6, pkt4, err4), { seed: SEED, numRuns: RUNS });
+      const input = writePcap(inputs.map((data, i) => ({ data, tsNs: (1e9 + i) * 1e9 })));
+      const inPath = `${dir}/in.pcap`;
+      await Deno.writeFile(inPath, input);
+      const { result, pcap } = translatePcap(SIIT_CONFIG, input);
+      const out = `${dir}/out.pcap`;
+      await Deno.writeFile(out, pcap);
+      const keep = Deno.env.get("DISSECTOR_KEEP"); // debugging: keep out.pcap and in.pcap
+      if (keep) {
+        await Deno.copyFile(out, keep);
+        await Deno.copyFile(inPath, `${keep}.in`);
+      }
+      const emitted = result.perInput.reduce((n, p) => n + p.length, 0);
+      assert.ok(emitted >= 300, `only ${emitted} packets emitted for ${inputs.length}`);
+
+      // The inputs themselves are valid (else a problem below could be the builder's).
+      const sin = await scapyProblems(inPath);
+      assert.deepEqual(sin.lines, [], `builder produced bad input:\n${sin.lines.join("\n")}`);
+
+      const ts = await tsharkProblems(out);
+      assert.equal(ts.frames, emitted);
+      assert.deepEqual(ts.problems, [], ts.problems.slice(0, 20).join("\n"));
+      const sc = await scapyProblems(out);
+      assert.deepEqual(sc.lines, [], sc.lines.slice(0, 20).join("\n"));
+      assert.ok(sc.summary.inner_packets >= 100);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
