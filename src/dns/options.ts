@@ -1,6 +1,6 @@
 // What the DNS proxy and DNS64 need, parsed and validated. src/config maps the TOML
 // [dns] and [dns64] sections onto Config; dnsOptionsFromConfig maps that onto these.
-import { parsePrefix6, type Prefix6 } from "../addr/ip.ts";
+import { formatPrefix4, formatPrefix6, parsePrefix6, type Prefix6 } from "../addr/ip.ts";
 import type { Config } from "../config/types.ts";
 import type { Acl, AclEntry } from "./acl.ts";
 import { parseAcl } from "./acl.ts";
@@ -101,7 +101,11 @@ function aclFromConfig(list: readonly ConfigAclEntry[]): Acl {
       ? { kind: "v4", p: e.prefix }
       : { kind: "v6", p: e.prefix },
   }));
-  const text = list.map((e) => `${e.allow ? "" : "!"}${e.kind}`);
+  const text = list.map((e) =>
+    `${e.allow ? "" : "!"}${
+      e.kind === "any" ? "any" : e.kind === "v4" ? formatPrefix4(e.prefix) : formatPrefix6(e.prefix)
+    }`
+  );
   return { entries, text };
 }
 
@@ -118,32 +122,28 @@ export function dnsOptionsFromConfig(
     if (u === "resolv.conf") upstream.push(...nameserversFromResolvConf(resolvConf));
     else upstream.push({ host: u.host, port: u.port });
   }
-  const extra = cfg.dns as unknown as Record<string, unknown>;
-  const extra64 = cfg.dns64 as unknown as Record<string, unknown>;
-  const num = (o: Record<string, unknown>, k: string, d: number) =>
-    typeof o[k] === "number" ? o[k] as number : d;
+  const d = cfg.dns;
   const dns: DnsOptions = {
     ...DNS_DEFAULTS,
-    listen: cfg.dns.listen.map((a) => ({ host: a.host, port: a.port })),
+    listen: d.listen.map((a) => ({ host: a.host, port: a.port })),
     upstream,
-    allow: aclFromConfig(cfg.dns.allow),
-    upstreamTimeoutMs: cfg.dns.upstreamTimeoutMs,
-    upstreamAttempts: num(extra, "upstreamAttempts", DNS_DEFAULTS.upstreamAttempts),
-    cacheMaxEntries: num(extra, "cacheSize", DNS_DEFAULTS.cacheMaxEntries),
-    rateLimit: num(extra, "rateLimit", DNS_DEFAULTS.rateLimit),
-    rateBurst: num(extra, "rateBurst", DNS_DEFAULTS.rateBurst),
-    tcpIdleMs: num(extra, "tcpIdleTimeoutMs", DNS_DEFAULTS.tcpIdleMs),
-    fastPath: typeof extra.fastPath === "boolean" ? extra.fastPath : DNS_DEFAULTS.fastPath,
+    allow: aclFromConfig(d.allow),
+    upstreamTimeoutMs: d.upstreamTimeoutMs,
+    upstreamAttempts: d.upstreamAttempts,
+    cacheMaxEntries: d.cacheSize,
+    rateLimit: d.rateLimit,
+    rateBurst: d.rateBurst,
+    tcpIdleMs: d.tcpIdleTimeoutMs,
+    fastPath: d.fastPath,
   };
+  const d64 = cfg.dns64;
   const dns64: Dns64Options = {
-    prefixes: cfg.dns64.prefixes,
-    clients: aclFromConfig(cfg.dns64.clients),
-    mapped: aclFromConfig(cfg.dns64.mapped),
-    exclude: cfg.dns64.exclude,
-    excludeDomains: Array.isArray(extra64.excludeDomains)
-      ? (extra64.excludeDomains as string[])
-      : [],
-    breakDnssec: cfg.dns64.breakDnssec,
+    prefixes: d64.prefixes,
+    clients: aclFromConfig(d64.clients),
+    mapped: aclFromConfig(d64.mapped),
+    exclude: d64.exclude,
+    excludeDomains: d64.excludeDomains,
+    breakDnssec: d64.breakDnssec,
   };
   return { dns, dns64 };
 }
