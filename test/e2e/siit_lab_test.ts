@@ -56,7 +56,9 @@ Deno.test({
     const stderr = child.stderr.text();
     try {
       const end = Date.now() + 60_000;
-      while (!out.includes("Ctrl-C tears it down") && Date.now() < end) {
+      // The last hint line names the xlat namespace and ends with "status".
+      const lastHint = /ip netns exec x64lab-xlt-\S+ .* status\n/;
+      while (!lastHint.test(out) && Date.now() < end) {
         const { value, done } = await reader.read();
         if (done) break;
         out += dec.decode(value);
