@@ -5,6 +5,9 @@ import { Translator, type TranslatorExtras } from "../../src/xlat/translator.ts"
 import type { XlatOptions } from "../../src/xlat/options.ts";
 import { DROP_REASONS, type DropReason, Stats } from "../../src/xlat/stats.ts";
 import { RFC1191_PLATEAUS } from "../../src/xlat/mtu.ts";
+import { Ipv4Info, parseIpv4 } from "../../src/packet/ipv4.ts";
+import { Ipv6Info, parseIpv6 } from "../../src/packet/ipv6.ts";
+import { verifyL4Checksum4, verifyL4Checksum6 } from "../../src/packet/l4.ts";
 
 export function options(o: Partial<XlatOptions> = {}): XlatOptions {
   return {
@@ -76,12 +79,25 @@ function refPseudo6(p: Uint8Array, proto: number, len: number): number {
   return refSum(p, 8, 32, proto + (len >>> 16) + (len & 0xffff));
 }
 
+const pi4 = new Ipv4Info();
+const pi6 = new Ipv6Info();
+
 /**
- * Checks an emitted packet independently: lengths agree with the bytes, the IPv4 header
- * checksum, and the L4 checksum of every unfragmented TCP/UDP/ICMP packet. Returns a
- * description of the first problem, or null.
+ * Checks an emitted packet twice: with the packet parsers and checksum verifiers of
+ * src/packet, and independently (reference sums here): lengths agree with the bytes, the
+ * IPv4 header checksum, and the L4 checksum of every unfragmented TCP/UDP/ICMP packet.
+ * Returns a description of the first problem, or null.
  */
 export function checkPacket(p: Uint8Array): string | null {
+  const v4 = p.length > 0 && p[0] >> 4 === 4;
+  const r = v4 ? parseIpv4(p, p.length, pi4) : parseIpv6(p, p.length, pi6);
+  if (r !== 0) return `parser rejects the packet: ${DROP_REASONS[r - 1]}`;
+  const c = v4 ? verifyL4Checksum4(p, pi4) : verifyL4Checksum6(p, pi6);
+  if (c !== 0) return `L4 checksum verifier rejects the packet: ${DROP_REASONS[c - 1]}`;
+  return checkIndependently(p);
+}
+
+function checkIndependently(p: Uint8Array): string | null {
   const v = p[0] >> 4;
   if (v === 4) {
     const hl = (p[0] & 15) * 4;
