@@ -253,7 +253,13 @@ export interface SysctlIo {
   write(key: string, value: string): Promise<void>;
 }
 
-const sysctlPath = (key: string) => `/proc/sys/${key.replaceAll(".", "/")}`;
+// Interface names may contain dots: only the first three and the last separator are levels.
+const sysctlPath = (key: string) => {
+  const m = /^(net\.ipv[46]\.conf)\.(.+)\.([^.]+)$/.exec(key);
+  return m
+    ? `/proc/sys/${m[1].replaceAll(".", "/")}/${m[2]}/${m[3]}`
+    : `/proc/sys/${key.replaceAll(".", "/")}`;
+};
 export const procSysctl: SysctlIo = {
   read: async (key) => (await Deno.readTextFile(sysctlPath(key))).trim(),
   write: (key, value) => Deno.writeTextFile(sysctlPath(key), `${value}\n`),
@@ -298,6 +304,25 @@ export class NetConfigurator {
               "Advertisements (set accept_ra=2 where the host learns its IPv6 default route)"
             : ""),
       );
+    }
+  }
+
+  /**
+   * No IPv6 link-local address (hence no Router Solicitations or MLD reports) on the TUN:
+   * the kernel would otherwise send those into the translator, which can only drop them.
+   * Call before the link goes up; restored on teardown.
+   */
+  async quietTun(dev: string): Promise<void> {
+    for (const [leaf, value] of [["addr_gen_mode", "1"], ["router_solicitations", "0"]]) {
+      const key = `net.ipv6.conf.${dev}.${leaf}`;
+      try {
+        const old = await this.sysctl.read(key);
+        if (old === value) continue;
+        await this.sysctl.write(key, value);
+        this.#sysctls.push({ key, old });
+      } catch (e) {
+        this.log.warn(`could not set ${key} = ${value}: ${(e as Error).message}`);
+      }
     }
   }
 
@@ -389,6 +414,7 @@ export class NetConfigurator {
         await this.sysctl.write(s.key, s.old);
         this.log.info(`restored ${s.key} = ${s.old}`);
       } catch (e) {
+        if (e instanceof Deno.errors.NotFound) continue; // the TUN went away with its settings
         this.log.warn(`could not restore ${s.key} = ${s.old}: ${(e as Error).message}`);
       }
     }

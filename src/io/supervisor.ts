@@ -231,6 +231,7 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
       }`,
     );
     if (rt.managed) {
+      await rt.net.quietTun(tun.name);
       tun.configure(cfg.tun.mtu);
       log.info(`${tun.name}: mtu ${cfg.tun.mtu}, up`);
       await rt.net.enableForwarding();

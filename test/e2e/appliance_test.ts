@@ -115,6 +115,12 @@ Deno.test({
       assert.equal(read.length, 2, metrics);
       assert.ok(read.reduce((a, m) => a + Number(m[1]), 0) >= 4, "both pings were read");
       assert.ok(s1.eam.length === 1, JSON.stringify(s1.eam));
+      // The two echo requests sent before the EAM existed were dropped as untranslatable
+      // (plus the kernel's own MLD reports from "::" on the TUN, when forwarding is on).
+      const d = s1.traffic["6to4"].dropsByReason.untranslatable_src;
+      assert.ok(d >= 2, JSON.stringify(s1));
+      assert.equal(s1.traffic["6to4"].drops, d);
+      assert.equal(s1.traffic["4to6"].out.packets, 2, "two echo replies translated");
 
       // A broken file on SIGHUP is reported with file and key, and the old config stays.
       await Deno.writeTextFile(cfgPath, config(EAM).replace("workers = 2", 'workers = "two"'));
