@@ -119,6 +119,9 @@ interface Row {
   tcpGbps?: number;
   cpuUs64?: number;
   cpuUs1400?: number;
+  /** User-space share of cpuUs64 (the rest is system time: syscalls and the kernel
+   *  forwarding work done inside them). */
+  userUs64?: number;
   /** Per-CPU busy share during the 64-byte UDP run. */
   busy64?: string;
   note?: string;
@@ -154,9 +157,15 @@ function busy(a: [number, number][], b: [number, number][]): string {
 }
 
 function cpuTicks(pid: number): number {
+  const [u, s] = cpuSplit(pid);
+  return u + s;
+}
+
+/** [utime, stime] ticks of a process (all its threads). */
+function cpuSplit(pid: number): [number, number] {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  return [Number(f[11]), Number(f[12])]; // utime, stime (fields 14 and 15)
 }
 
 interface Topo {
@@ -200,7 +209,7 @@ async function udp(
   dst: string,
   payload: number,
   pid: number | null,
-): Promise<{ pps: number; cpuUs?: number; busy: string }> {
+): Promise<{ pps: number; cpuUs?: number; userUs?: number; busy: string }> {
   const sink = t.sv.spawn([
     ...PRIO,
     "taskset",
@@ -212,7 +221,7 @@ async function udp(
     `${SECONDS + 2}`,
   ]);
   await sleep(300);
-  const c0 = pid ? cpuTicks(pid) : 0;
+  const c0 = pid ? cpuSplit(pid) : [0, 0];
   const s0 = cpuTimes();
   await t.cl.run([
     ...PRIO,
@@ -227,14 +236,20 @@ async function udp(
     `${SECONDS}`,
     `${FLOWS}`,
   ]);
-  const c1 = pid ? cpuTicks(pid) : 0;
+  const c1 = pid ? cpuSplit(pid) : [0, 0];
   const load = busy(s0, cpuTimes());
   await sink.done;
   const last = sink.output().trim().split("\n").pop() ?? "";
   const [count, first, lastNs] = last.split(" ").map(Number);
   if (!(count > 1)) return { pps: 0, busy: load };
   const pps = count / ((lastNs - first) / 1e9);
-  return { pps, cpuUs: pid ? ((c1 - c0) / HZ) * 1e6 / count : undefined, busy: load };
+  const us = (ticks: number) => pid ? (ticks / HZ) * 1e6 / count : undefined;
+  return {
+    pps,
+    cpuUs: us(c1[0] + c1[1] - c0[0] - c0[1]),
+    userUs: us(c1[0] - c0[0]),
+    busy: load,
+  };
 }
 
 async function tcp(t: Topo, dst: string): Promise<number> {
@@ -290,6 +305,7 @@ async function measure(
     tcpGbps: g,
     cpuUs64: a.cpuUs,
     cpuUs1400: b.cpuUs,
+    userUs64: a.userUs,
     busy64: a.busy,
   };
 }
@@ -386,14 +402,13 @@ function report(rows: Row[]): void {
   const pad = (s: string, n: number) => s.padStart(n);
   console.log(
     `\n${"".padEnd(16)}${pad("UDP64 pps", 11)}${pad("UDP1400 pps", 13)}${pad("TCP Gbit/s", 12)}` +
-      `${pad("CPU µs/pkt64", 14)}${pad("CPU µs/pkt1400", 16)}`,
+      `${pad("CPU µs/pkt64", 14)}${pad("(user)", 8)}${pad("CPU µs/pkt1400", 16)}`,
   );
   for (const r of rows) {
     console.log(
       `${r.name.padEnd(16)}${pad(fmt(r.pps64), 11)}${pad(fmt(r.pps1400), 13)}` +
-        `${pad(fmt(r.tcpGbps, 2), 12)}${pad(fmt(r.cpuUs64, 2), 14)}${
-          pad(fmt(r.cpuUs1400, 2), 16)
-        }` +
+        `${pad(fmt(r.tcpGbps, 2), 12)}${pad(fmt(r.cpuUs64, 2), 14)}` +
+        `${pad(fmt(r.userUs64, 2), 8)}${pad(fmt(r.cpuUs1400, 2), 16)}` +
         (r.busy64 ? `  [${r.busy64}]` : "") + (r.note ? `  (${r.note})` : ""),
     );
   }
@@ -464,6 +479,9 @@ function best(rows: Row[]): Row[] {
     o.pps1400 = hi(o.pps1400, r.pps1400);
     o.tcpGbps = hi(o.tcpGbps, r.tcpGbps);
     o.cpuUs64 = lo(o.cpuUs64, r.cpuUs64);
+    if (r.cpuUs64 !== undefined && (o.cpuUs64 === undefined || r.cpuUs64 <= o.cpuUs64)) {
+      o.userUs64 = r.userUs64;
+    }
     o.cpuUs1400 = lo(o.cpuUs1400, r.cpuUs1400);
     o.note = o.note ?? r.note;
   }
