@@ -156,11 +156,6 @@ function busy(a: [number, number][], b: [number, number][]): string {
   }).join(" ");
 }
 
-function cpuTicks(pid: number): number {
-  const [u, s] = cpuSplit(pid);
-  return u + s;
-}
-
 /** [utime, stime] ticks of a process (all its threads). */
 function cpuSplit(pid: number): [number, number] {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
