@@ -132,7 +132,16 @@ EXPECT = {
     "4to6 icmp parameter problem ttl pointer": _is(4, 0, bytes([0, 0, 0, 7])),
     "4to6 icmp parameter problem protocol pointer": _is(4, 0, bytes([0, 0, 0, 6])),
     "4to6 to unmapped ipv4 destination": _dst6("2001:db8:64::c000:263"),
+    "6to4 icmp error quoting 8 bytes of tcp": _is(11, 0, src="192.0.2.3"),
+    "4to6 icmp error quoting 8 bytes of tcp": _is(3, 0, src="2001:db8:64::c633:6409"),
 }
+rule("short-quote", "TAYGA drops ICMP errors whose quoted packet ends inside the TCP header "
+     "(8 bytes of it: ports and sequence number)",
+     "RFC 792 asks an ICMPv4 error to quote only the IP header and the first 64 bits of "
+     "data, so such quotes are normal; RFC 7915 4.3/5.3 translate the quoted packet as far "
+     "as it goes (its checksum is not there to update)",
+     lambda n: n in ("6to4 icmp error quoting 8 bytes of tcp",
+                     "4to6 icmp error quoting 8 bytes of tcp"), [SOME_VS_NONE])
 rule("udp-zero-4", "TAYGA silently drops IPv4 UDP with a zero checksum; xlat64 (with "
      "amend-udp-checksum-zero = false, the default) drops it and tells the sender with "
      "ICMPv4 Destination Unreachable code 13",

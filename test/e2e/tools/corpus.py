@@ -136,6 +136,8 @@ def corpus():
         v6() / ICMPv6ParamProblem(code=1, ptr=6) / inner_udp6)
     add("6to4 icmp error from untranslatable source",
         v6(src=R6_UNMAPPED) / ICMPv6TimeExceeded(code=0) / inner_udp6)
+    add("6to4 icmp error quoting 8 bytes of tcp",
+        v6(src=R6) / ICMPv6TimeExceeded(code=0) / bytes(inner_tcp6)[:48])
     add("6to4 icmp error quoting 1232 bytes",
         v6(src=R6) / ICMPv6TimeExceeded(code=0) /
         bytes(IPv6(src=S6, dst=H6, hlim=61) / UDP(sport=5053, dport=40000) /
@@ -189,6 +191,9 @@ def corpus():
         v4() / ICMP(type=12, code=0, ptr=8) / inner_udp4)
     add("4to6 icmp parameter problem protocol pointer",
         v4() / ICMP(type=12, code=0, ptr=9) / inner_udp4)
+    add("4to6 icmp net admin prohibited (code 9)", v4(src=R4) / ICMP(type=3, code=9) / inner_udp4)
+    add("4to6 icmp error quoting 8 bytes of tcp",
+        v4(src=R4) / ICMP(type=11, code=0) / bytes(inner_tcp4)[:28])
     add("4to6 icmp source quench (obsolete)", v4(src=R4) / ICMP(type=4, code=0) / inner_udp4)
     add("4to6 icmp error quoting 548 bytes",
         v4(src=R4) / ICMP(type=11, code=0) /
