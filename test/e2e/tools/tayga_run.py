@@ -22,7 +22,7 @@ import time
 
 from scapy.utils import rdpcap
 
-GAP = 0.02  # seconds between injected packets; outputs are attributed by time window
+GAP = 0.03  # seconds between injected packets; outputs are attributed by time window
 CLONE_NEWNET = 0x40000000
 LINKTYPE_RAW = 101
 V6_HOSTS = ["2001:db8:1::2", "2001:db8:1::3", "2001:db8:1::99"]
