@@ -4,11 +4,20 @@ import { Translator } from "../xlat/translator.ts";
 import type { Stats } from "../xlat/stats.ts";
 import type { XlatOptions } from "../xlat/options.ts";
 import type { PacketEngine } from "./worker_protocol.ts";
+import { Nat64 } from "../nat64/engine.ts";
+import type { Nat64EngineOptions } from "../nat64/options.ts";
 
 export function createEngine(mode: Mode, options: XlatOptions, stats: Stats): PacketEngine {
   switch (mode) {
     case "siit":
       return new Translator(options, stats);
+    case "nat64": {
+      // The caller passes toNat64EngineOptions(cfg) (src/nat64/options.ts): the translator
+      // options plus the [nat64] section.
+      const o = options as Nat64EngineOptions;
+      if (!o.nat64) throw new Error('mode "nat64" needs options from toNat64EngineOptions(cfg)');
+      return new Nat64(o, stats);
+    }
     default:
       throw new Error(`mode "${mode}" has no data-path engine yet (only "siit" runs on the TUN)`);
   }

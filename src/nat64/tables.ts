@@ -64,10 +64,10 @@ const word = (b: Uint8Array, o: number): number =>
   (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 export class Nat64Tables {
-  readonly pool4: Pool4;
-  readonly timeouts: Nat64Timeouts;
-  readonly maxSessionsPerHost: number;
-  readonly maxPortsPerHost: number;
+  pool4: Pool4;
+  timeouts: Nat64Timeouts;
+  maxSessionsPerHost: number;
+  maxPortsPerHost: number;
   readonly adf: boolean;
   readonly wheel: TimerWheel;
   /** Set to receive one call per BIB/session creation and deletion (off by default). */
@@ -99,6 +99,36 @@ export class Nat64Tables {
     for (const e of o.staticBib ?? []) {
       const a = e.ipv6.addr;
       this.addStaticBib(protoIndex(e.protocol), a, 0, e.ipv6.port, e.ipv4.addr, e.ipv4.port);
+    }
+  }
+
+  /**
+   * New pool4, timeouts and limits in place. Static BIB entries not yet present are added
+   * (skipped when either side is bound). Filtering mode cannot change (its index would be
+   * stale): that needs a new table.
+   */
+  reconfigure(
+    o: {
+      readonly timeouts: Nat64Timeouts;
+      readonly maxSessionsPerHost: number;
+      readonly maxPortsPerHost: number;
+      readonly addressDependentFiltering: boolean;
+      readonly staticBib: readonly StaticBibEntry[];
+    },
+    pool4: Pool4,
+  ): void {
+    if (o.addressDependentFiltering !== this.adf) {
+      throw new Error("nat64: address-dependent-filtering cannot change at run time");
+    }
+    this.pool4 = pool4;
+    this.timeouts = o.timeouts;
+    this.maxSessionsPerHost = o.maxSessionsPerHost;
+    this.maxPortsPerHost = o.maxPortsPerHost;
+    for (const e of o.staticBib) {
+      const p = protoIndex(e.protocol);
+      const have = this.findBib4(p, e.ipv4.addr, e.ipv4.port);
+      if (have?.isStatic) continue;
+      this.addStaticBib(p, e.ipv6.addr, 0, e.ipv6.port, e.ipv4.addr, e.ipv4.port);
     }
   }
 
@@ -252,6 +282,11 @@ export class Nat64Tables {
     if (!e.isStatic) e.host.ports--;
     this.#releaseHost(e.host);
     if (this.log !== null) this.log("bib-del", e, null, now);
+  }
+
+  /** Deletes a dynamic BIB entry that has no sessions (one made for a packet that failed). */
+  releaseBib(e: Bib, now: number): void {
+    if (e.sessions === 0 && !e.isStatic && this.#bib4.get(e.k4) === e) this.#deleteBib(e, now);
   }
 
   *bibs(): IterableIterator<Bib> {

@@ -1,0 +1,45 @@
+// What the NAT64 engine needs beyond the translator's options, from [nat64].
+import type { Config, Nat64Config, Pool4Entry, StaticBibEntry } from "../config/types.ts";
+import { toXlatOptions } from "../config/xlat.ts";
+import type { XlatOptions } from "../xlat/options.ts";
+import { type Nat64Timeouts, timeoutsFromConfig } from "./timeouts.ts";
+
+export interface Nat64Options {
+  readonly pool4: readonly Pool4Entry[];
+  readonly staticBib: readonly StaticBibEntry[];
+  readonly timeouts: Nat64Timeouts;
+  /** RFC 6888 REQ-4; 0: no limit. */
+  readonly maxSessionsPerHost: number;
+  /** RFC 6888 REQ-3 (dynamic BIB entries per IPv6 host); 0: no limit. */
+  readonly maxPortsPerHost: number;
+  readonly addressDependentFiltering: boolean;
+  /** RFC 6146 3.5.2.2: drop unsolicited IPv4 SYNs at once instead of holding them 6 s. */
+  readonly dropExternallyInitiatedTcp: boolean;
+  /** Unsolicited IPv4 SYNs held at once (a bound on memory under a SYN flood). */
+  readonly maxHeldSyns: number;
+  /** Log one line per BIB/session creation and deletion (RFC 6888 REQ-12). */
+  readonly logSessions: boolean;
+}
+
+/** The engine's options: the translator's plus [nat64]; structured-clonable for workers. */
+export type Nat64EngineOptions = XlatOptions & { readonly nat64: Nat64Options };
+
+export function nat64Options(c: Nat64Config): Nat64Options {
+  const extra = c as Nat64Config & { maxPortsPerHost?: number; logSessions?: boolean };
+  return {
+    pool4: c.pool4,
+    staticBib: c.bib,
+    timeouts: timeoutsFromConfig(c),
+    maxSessionsPerHost: c.maxSessionsPerHost,
+    maxPortsPerHost: extra.maxPortsPerHost ?? 0,
+    addressDependentFiltering: c.addressDependentFiltering,
+    dropExternallyInitiatedTcp: c.dropExternallyInitiatedTcp,
+    maxHeldSyns: 1024,
+    logSessions: extra.logSessions ?? false,
+  };
+}
+
+/** Options for createEngine("nat64", ...) from a whole config. */
+export function toNat64EngineOptions(cfg: Config): Nat64EngineOptions {
+  return { ...toXlatOptions(cfg), nat64: nat64Options(cfg.nat64) };
+}

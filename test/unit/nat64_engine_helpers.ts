@@ -1,0 +1,146 @@
+// A NAT64 engine on a virtual clock for the pipeline tests, and readers for what it emits.
+import assert from "node:assert/strict";
+import { formatIPv4, formatIPv6, parsePrefix6 } from "../../src/addr/ip.ts";
+import { PacketBatch } from "../../src/packet/batch.ts";
+import { Ipv4Info, parseIpv4 } from "../../src/packet/ipv4.ts";
+import { Ipv6Info, parseIpv6 } from "../../src/packet/ipv6.ts";
+import { verifyL4Checksum4, verifyL4Checksum6 } from "../../src/packet/l4.ts";
+import { Nat64, type Nat64Extras } from "../../src/nat64/engine.ts";
+import type { Nat64EngineOptions, Nat64Options } from "../../src/nat64/options.ts";
+import { DEFAULT_TIMEOUTS } from "../../src/nat64/timeouts.ts";
+import { type DropReason, Stats } from "../../src/xlat/stats.ts";
+import { options } from "./xlat_helpers.ts";
+import { pool4 } from "./nat64_helpers.ts";
+
+export const POOL6 = "2001:db8:64::";
+/** The IPv6 form of an IPv4 address under the test pool6 (RFC 6052 /96). */
+export const p6 = (v4: string): string => `${POOL6}${v4}`;
+
+export function nat64Options(o: Partial<Nat64Options> = {}): Nat64EngineOptions {
+  return {
+    ...options({ pool6: parsePrefix6(`${POOL6}/96`), rfc6791v4: null }),
+    nat64: {
+      pool4: [pool4("198.51.100.1/32", 61001, 65535)],
+      staticBib: [],
+      timeouts: DEFAULT_TIMEOUTS,
+      maxSessionsPerHost: 0,
+      maxPortsPerHost: 0,
+      addressDependentFiltering: false,
+      dropExternallyInitiatedTcp: false,
+      maxHeldSyns: 16,
+      logSessions: false,
+      ...o,
+    },
+  };
+}
+
+export class Nat64Harness {
+  readonly stats = new Stats();
+  readonly e: Nat64;
+  readonly out = new PacketBatch(32, 65536);
+  now = 0;
+  constructor(o: Partial<Nat64Options> = {}, extras: Nat64Extras = {}) {
+    this.e = new Nat64(nat64Options(o), this.stats, {
+      seed: 42,
+      icmpRate: { perSecond: 1e9, burst: 1e9 },
+      ...extras,
+    });
+  }
+  run(pkt: Uint8Array, at = this.now): Uint8Array[] {
+    this.now = at;
+    this.out.clear();
+    this.e.translate(pkt, pkt.length, this.out, at);
+    return this.out.packets();
+  }
+  /** Runs and expects exactly one packet out. */
+  one(pkt: Uint8Array, at = this.now): Uint8Array {
+    const r = this.run(pkt, at);
+    assert.equal(r.length, 1, `one packet out, got ${r.length}; drops: ${this.dropNames()}`);
+    return r[0];
+  }
+  drops(r: DropReason, v6in: boolean): number {
+    return this.stats.drops(r, v6in);
+  }
+  dropNames(): string {
+    const names: string[] = [];
+    for (const v6 of [false, true]) {
+      for (
+        const r of [
+          "no_bib",
+          "no_session",
+          "pool4_exhausted",
+          "port_limit",
+          "session_limit",
+          "filtered",
+          "syn_timeout",
+          "syn_hold_full",
+          "nat64_fragment",
+          "untranslatable_dst",
+          "untranslatable_src",
+          "wkp_non_global",
+          "bad_checksum",
+          "truncated",
+          "internal_error",
+        ] as DropReason[]
+      ) {
+        if (this.stats.drops(r, v6) > 0) names.push(`${v6 ? "6" : "4"}:${r}`);
+      }
+    }
+    return names.join(",");
+  }
+}
+
+export interface Seen4 {
+  src: string;
+  dst: string;
+  proto: number;
+  sport: number;
+  dport: number;
+  l4: number;
+  info: Ipv4Info;
+}
+
+/** Parses an emitted IPv4 packet, asserting its header and L4 checksums. */
+export function read4(b: Uint8Array): Seen4 {
+  const i = new Ipv4Info();
+  assert.equal(parseIpv4(b, b.length, i), 0, "valid IPv4");
+  assert.equal(verifyL4Checksum4(b, i), 0, "L4 checksum");
+  const l4 = i.l4Off;
+  return {
+    src: formatIPv4(i.src),
+    dst: formatIPv4(i.dst),
+    proto: i.proto,
+    sport: (b[l4] << 8) | b[l4 + 1],
+    dport: (b[l4 + 2] << 8) | b[l4 + 3],
+    l4,
+    info: i,
+  };
+}
+
+export interface Seen6 {
+  src: string;
+  dst: string;
+  proto: number;
+  sport: number;
+  dport: number;
+  l4: number;
+  info: Ipv6Info;
+}
+
+export function read6(b: Uint8Array): Seen6 {
+  const i = new Ipv6Info();
+  assert.equal(parseIpv6(b, b.length, i), 0, "valid IPv6");
+  assert.equal(verifyL4Checksum6(b, i), 0, "L4 checksum");
+  const l4 = i.l4Off;
+  return {
+    src: formatIPv6(b, 8),
+    dst: formatIPv6(b, 24),
+    proto: i.proto,
+    sport: (b[l4] << 8) | b[l4 + 1],
+    dport: (b[l4 + 2] << 8) | b[l4 + 3],
+    l4,
+    info: i,
+  };
+}
+
+export const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
