@@ -147,23 +147,29 @@ export class Appliance implements StatusSource {
   }
 }
 
-/** Start the appliance and run until SIGTERM/SIGINT; returns the exit code. */
+/**
+ * Start the appliance and run until SIGTERM/SIGINT (exit code 0), or until start-up fails
+ * or every data-path worker has failed (1).
+ */
 export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<number> {
   const app = new Appliance(cfg);
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => resolveDone = r);
+  let started = false;
+  let stopping = false;
   const rt: Runtime = {
     tun: null,
     status: null,
     net: new NetConfigurator({ info: (m) => log.info(m), warn: (m) => log.warn(m) }),
     managed: cfg.mode !== "none" && cfg.tun.manage,
+    fatal: (why) => {
+      if (started) stop(why, EXIT_FAILURE);
+    },
   };
   app.metrics.provide(() => app.dns?.metrics() ?? []);
 
   // Signals are handled one at a time, in order, from the very start: a SIGTERM during
   // start-up waits for it and then undoes it.
-  let resolveDone!: (code: number) => void;
-  const done = new Promise<number>((r) => resolveDone = r);
-  let started = false;
-  let stopping = false;
   let chain: Promise<void> = startUp(app, rt, opts).then(
     () => {
       started = true;
@@ -182,19 +188,21 @@ export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<
       if (started && !stopping) return reload(app, opts.configPath, rt);
     }).catch((e) => log.error(`reload failed: ${(e as Error).message}`));
   };
-  const onStop = (sig: Deno.Signal) => () => {
+  function stop(why: string, code: number): void {
     if (stopping) return;
     stopping = true;
-    log.info(`${sig}: shutting down`);
+    if (code === EXIT_OK) log.info(`${why}: shutting down`);
+    else log.error(`${why}: shutting down`);
     chain = chain.then(async () => {
       await shutDown(app, rt);
       log.info("stopped");
-      resolveDone(EXIT_OK);
+      resolveDone(code);
     }).catch((e) => {
       log.error(`shutdown: ${(e as Error).message}`);
       resolveDone(EXIT_FAILURE);
     });
-  };
+  }
+  const onStop = (sig: Deno.Signal) => () => stop(sig, EXIT_OK);
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGHUP", onHup],
     ["SIGTERM", onStop("SIGTERM")],
@@ -213,6 +221,8 @@ interface Runtime {
   status: StatusServer | null;
   readonly net: NetConfigurator;
   readonly managed: boolean;
+  /** Shut down with a failure exit code (the data path is gone). */
+  readonly fatal: (why: string) => void;
 }
 
 async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<void> {
@@ -264,8 +274,13 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
       fds: rt.tun.fds,
       engineModule: opts.engineModule,
       onEvent: (w, ev) => {
-        if (ev.type === "failed") log.error(`data-path worker ${w.id} failed: ${ev.error}`);
-        else if (ev.type === "reconfigure-failed") {
+        if (ev.type === "failed") {
+          log.error(`data-path worker ${w.id} failed: ${ev.error}`);
+          // With every queue dead nothing is translated: exit so a supervisor restarts us.
+          if (app.pool?.workers.every((x) => x.state === "failed")) {
+            rt.fatal("every data-path worker failed");
+          }
+        } else if (ev.type === "reconfigure-failed") {
           log.error(`data-path worker ${w.id} kept its old config: ${ev.error}`);
         }
       },

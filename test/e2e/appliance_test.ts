@@ -183,3 +183,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "appliance: when the TUN disappears every worker fails and it exits 1, cleaned up (needs root)",
+  ignore: whyNoNamespaces() !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const lab = new NetLab("xsd");
+    const dir = await Deno.makeTempDir();
+    try {
+      const app = await lab.netns("app");
+      await app.sysctl("net.ipv4.ip_forward", 0);
+      const cfgPath = `${dir}/xlat64.toml`;
+      await Deno.writeTextFile(cfgPath, config(""));
+      const bg = app.spawn([Deno.execPath(), "run", "-A", MAIN, "run", "--config", cfgPath]);
+      const healthy = async () =>
+        (await app.exec(["curl", "-sf", "http://127.0.0.1:18064/healthz"])).code === 0;
+      await waitFor("healthy appliance", healthy, 15_000, bg);
+      await app.ip("link", "del", TUN);
+      const st = await Promise.race([
+        bg.done,
+        new Promise<null>((r) => setTimeout(() => r(null), 5000)),
+      ]);
+      assert.ok(st !== null, `still running after the TUN went away\n${bg.output()}`);
+      assert.equal(st.code, 1, bg.output());
+      assert.match(bg.output(), /data-path worker 0 failed: read from TUN/);
+      assert.match(bg.output(), /every data-path worker failed: shutting down/);
+      assert.equal((await app.run(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "0");
+    } finally {
+      await lab.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
