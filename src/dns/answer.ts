@@ -1,6 +1,14 @@
 // The body of a response before the server frames it (header bits, question, OPT):
 // what DNS64, the local zones and forwarding produce.
-import { FLAG, type Message, rcodeOf, type ResourceRecord, TYPE, withoutOpt } from "./wire.ts";
+import {
+  FLAG,
+  forwardableOptions,
+  type Message,
+  rcodeOf,
+  type ResourceRecord,
+  TYPE,
+  withoutOpt,
+} from "./wire.ts";
 
 export interface Answer {
   /** Full RCODE (low 4 bits in the header, the rest in the OPT record). */
@@ -13,6 +21,8 @@ export interface Answer {
   additional: ResourceRecord[];
   /** RFC 6147: the answer holds records DNS64 made up (AAAA or the PTR CNAME). */
   synthesized: boolean;
+  /** Upstream EDNS options passed back to the client (RFC 5625 4.4). */
+  ednsOptions?: Uint8Array;
 }
 
 export function answerFromMessage(m: Message): Answer {
@@ -26,6 +36,7 @@ export function answerFromMessage(m: Message): Answer {
     authority: m.authority,
     additional: withoutOpt(m.additional),
     synthesized: false,
+    ednsOptions: opt ? forwardableOptions(opt.data) : undefined,
   };
 }
 

@@ -290,6 +290,13 @@ export function queryShape(
     if (b[qEnd + 6] !== 0) return null; // version 0 only; others get BADVERS on the slow path
     const rdlen = (b[qEnd + 9] << 8) | b[qEnd + 10];
     if (qEnd + 11 + rdlen !== len) return null;
+    // Options that would be passed upstream make the answer query-specific: slow path.
+    for (let o = qEnd + 11; o < len;) {
+      if (o + 4 > len) return null;
+      const code = (b[o] << 8) | b[o + 1];
+      if (code !== 10 && code !== 12) return null; // COOKIE and padding stay here
+      o += 4 + ((b[o + 2] << 8) | b[o + 3]);
+    }
     udpLimit = Math.max(512, (b[qEnd + 3] << 8) | b[qEnd + 4]);
     ednsBits = 1 | ((b[qEnd + 7] & 0x80) ? 2 : 0);
   } else if (qEnd !== len) return null;

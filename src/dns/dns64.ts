@@ -24,6 +24,8 @@ export interface LookupFlags {
   readonly dnssecOk: boolean;
   /** RFC 4035 CD bit of the client's query. */
   readonly checkingDisabled: boolean;
+  /** RFC 5625 4.4: the client's EDNS options to pass upstream (hop-by-hop ones removed). */
+  readonly options?: Uint8Array;
 }
 
 /** Resolve through the upstream (and cache). null: no usable answer (timeouts, network). */

@@ -15,6 +15,7 @@ import {
   EDNS_DO,
   encodeMessage,
   FLAG,
+  forwardableOptions,
   getEdns,
   HEADER_LEN,
   type Message,
@@ -137,6 +138,7 @@ export class QueryHandler {
     const flags: LookupFlags = {
       dnssecOk: edns !== null && (edns.flags & EDNS_DO) !== 0,
       checkingDisabled: (query.flags & FLAG.CD) !== 0,
+      options: edns ? forwardableOptions(edns.options) : undefined,
     };
     let ans: Answer;
     try {
@@ -238,7 +240,7 @@ export class QueryHandler {
         extRcode: ans.rcode >> 4,
         version: 0,
         flags: dnssecOk ? EDNS_DO : 0,
-        options: new Uint8Array(0),
+        options: ans.ednsOptions ?? new Uint8Array(0),
       })]
       : [];
     const dnssecTypes = (r: ResourceRecord) =>

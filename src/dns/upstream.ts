@@ -22,6 +22,8 @@ export interface UpstreamQuery {
   type: number;
   dnssecOk: boolean;
   checkingDisabled: boolean;
+  /** EDNS options passed through from the client (RFC 5625 4.4). */
+  options?: Uint8Array;
 }
 
 export interface UpstreamConfig {
@@ -45,7 +47,7 @@ function buildQuery(q: UpstreamQuery, id: number, udpSize: number): Uint8Array {
       extRcode: 0,
       version: 0,
       flags: q.dnssecOk ? EDNS_DO : 0,
-      options: new Uint8Array(0),
+      options: q.options ?? new Uint8Array(0),
     })],
   });
 }

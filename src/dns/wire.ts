@@ -602,6 +602,27 @@ export function optRecord(e: Edns): ResourceRecord {
   };
 }
 
+/** RFC 7873 COOKIE, RFC 7828 TCP keepalive, RFC 7830 padding: per hop, never forwarded. */
+export const HOP_BY_HOP_OPTIONS: ReadonlySet<number> = new Set([10, 11, 12]);
+
+/**
+ * The EDNS options (code, length, value)* of `opts` whose code is not in `drop`, for
+ * passing options through a proxy (RFC 5625 4.4). Malformed option data yields none.
+ */
+export function forwardableOptions(opts: Uint8Array, drop = HOP_BY_HOP_OPTIONS): Uint8Array {
+  const keep: number[] = [];
+  let pos = 0;
+  while (pos < opts.length) {
+    if (pos + 4 > opts.length) return new Uint8Array(0);
+    const code = (opts[pos] << 8) | opts[pos + 1];
+    const len = (opts[pos + 2] << 8) | opts[pos + 3];
+    if (pos + 4 + len > opts.length) return new Uint8Array(0);
+    if (!drop.has(code)) { for (let i = pos; i < pos + 4 + len; i++) keep.push(opts[i]); }
+    pos += 4 + len;
+  }
+  return keep.length === opts.length ? opts : Uint8Array.from(keep);
+}
+
 export const countOpt = (msg: Message): number =>
   msg.additional.reduce((n, r) => n + (r.type === TYPE.OPT ? 1 : 0), 0);
 

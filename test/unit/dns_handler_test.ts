@@ -30,9 +30,11 @@ function setup(
   let clock = 1_000_000;
   const metrics = new DnsMetrics();
   const calls: string[] = [];
+  const options: (Uint8Array | undefined)[] = [];
   const upstream = {
-    query(q: { name: string; type: number }) {
+    query(q: { name: string; type: number; options?: Uint8Array }) {
       calls.push(`${q.name}/${q.type}`);
+      options.push(q.options);
       const def = q.type === TYPE.A ? resp([rr(q.name, TYPE.A, 100, aData(0xc0000201))]) : resp([]);
       return Promise.resolve(upstreamAnswer ? upstreamAnswer(q.name, q.type) : def);
     },
@@ -53,7 +55,7 @@ function setup(
     responses: new ResponseCache(100, 1 << 20),
     now: () => clock,
   });
-  return { h, metrics, calls, tick: (ms: number) => (clock += ms) };
+  return { h, metrics, calls, options, tick: (ms: number) => (clock += ms) };
 }
 
 const resp = (answer: Message["answer"], rcode = 0): Message => ({
@@ -240,4 +242,36 @@ Deno.test("RFC 6147 5.1.2 through the handler: NXDOMAIN negative answers are cac
   assert.equal(a.flags & 0xf, RCODE.NXDOMAIN);
   await h.handle(query("nx.example.", TYPE.AAAA), local, "c", "udp");
   assert.equal(calls.length, 1);
+});
+
+Deno.test("RFC 5625 4.4: unknown EDNS options pass through both ways; COOKIE stays hop-by-hop", async () => {
+  const unknown = Uint8Array.of(0xfd, 0xe9, 0, 2, 0xaa, 0xbb); // option 65001
+  const cookie = Uint8Array.of(0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8);
+  const upOpt = Uint8Array.of(0xfd, 0xea, 0, 1, 0x77, 0, 10, 0, 8, 9, 9, 9, 9, 9, 9, 9, 9);
+  const { h, options } = setup({}, (n) => ({
+    ...resp([rr(n, TYPE.A, 60, aData(1))]),
+    additional: [optRecord({ udpSize: 1232, extRcode: 0, version: 0, flags: 0, options: upOpt })],
+  }));
+  const q = encodeMessage({
+    id: 9,
+    flags: FLAG.RD,
+    question: [{ name: "o.example.", type: TYPE.A, class: 1 }],
+    answer: [],
+    authority: [],
+    additional: [optRecord({
+      udpSize: 1232,
+      extRcode: 0,
+      version: 0,
+      flags: 0,
+      options: Uint8Array.of(...unknown, ...cookie),
+    })],
+  });
+  const m = decode(await h.handle(q, local, "c", "udp"));
+  assert.deepEqual(options[0], unknown, "upstream got the unknown option, not the cookie");
+  const opt = m.additional.find((r) => r.type === TYPE.OPT)!;
+  assert.deepEqual(
+    opt.data,
+    Uint8Array.of(0xfd, 0xea, 0, 1, 0x77),
+    "upstream's option back, its cookie not",
+  );
 });
