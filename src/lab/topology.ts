@@ -190,6 +190,12 @@ export class LabTopology {
     await lab.veth(this.client, "eth0", this.xlat, "eth0", { mtu: this.opts.mtu6 });
     await lab.veth(this.xlat, "eth1", this.server, "eth0", { mtu: this.opts.mtu4 });
     await this.xlat.router();
+    // Kernel ICMP error rate limits (per destination, 1/s; a new destination starts with no
+    // tokens on recent kernels) would make traceroute and PMTU checks flaky.
+    for (const ns of [this.client, this.xlat, this.server]) {
+      await ns.sysctl("net.ipv4.icmp_ratelimit", 0);
+      await ns.sysctl("net.ipv6.icmp.ratelimit", 0);
+    }
     // No link-local address on the TUN: its router solicitations and MLD reports would be
     // counted as untranslatable packets and blur the exact counts the e2e tests check.
     await this.xlat.sysctl("net.ipv6.conf.default.addr_gen_mode", 1);
