@@ -103,11 +103,13 @@ Deno.test({
       // Without an EAM the client's address has no IPv4 form: nothing gets through.
       assert.equal(await ping6(cli, "2001:db8:46::192.0.2.2"), false, "no EAM yet");
 
-      // SIGHUP with an EAM for the client's /120: now it does, and the route appears.
-      await Deno.writeTextFile(cfgPath, config(EAM));
+      // SIGHUP with an EAM for the client's /120 (and a new MTU): now it does, and the
+      // route appears.
+      await Deno.writeTextFile(cfgPath, config(EAM).replace("mtu = 1500", "mtu = 1400"));
       Deno.kill(bg.pid, "SIGHUP");
       await waitFor("reload", () => bg.output().includes("reloaded"), 10_000, bg);
       assert.deepEqual(await routesOn(app, TUN), ["198.51.100.0/24", "2001:db8:46::/96"]);
+      assert.match(await app.ip("link", "show", TUN), /mtu 1400/);
       assert.ok(await ping6(cli, "2001:db8:46::192.0.2.2"), `ping failed\n${bg.output()}`);
       const s1 = await status();
       const metrics = await app.run(["curl", "-sf", "http://127.0.0.1:18064/metrics"]);
