@@ -8,7 +8,7 @@ import { AX_ICMP_ERROR } from "./addr_xlat.ts";
 import { VIA_RFC6052 } from "../addr/mapper.ts";
 import { copyBytes, copyView, get16, get32, put16, put32, sumView, zeroBytes } from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
-import { sendIcmp6Error } from "./icmp_error.ts";
+import { ICMP4_ERROR_MAX, sendIcmp6Error } from "./icmp_error.ts";
 import { icmpErr6to4, icmpInfo6to4, paramPtr6to4, UNMAPPED } from "./icmp_map.ts";
 import { fail, innerV6toV4 } from "./inner.ts";
 import { mtu4FromPtb, packetTooBigMtu } from "./mtu.ts";
@@ -220,8 +220,8 @@ function translateIcmpInfo64(b: Uint8Array, i: Ipv6Info, o: Uint8Array): number 
 
 /**
  * RFC 7915 5.2/5.3: an ICMPv6 error becomes an ICMPv4 error: type/code mapped, MTU and
- * pointer adjusted, the quoted packet translated, RFC 4884 length attribute kept,
- * checksum recomputed (ICMPv4: no pseudo-header).
+ * pointer adjusted, the quoted packet translated, RFC 4884 length attribute kept, the
+ * result cut to 576 bytes, checksum recomputed (ICMPv4: no pseudo-header).
  */
 function translateIcmpError64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uint8Array): number {
   const s = i.l4Off;
@@ -245,7 +245,10 @@ function translateIcmpError64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uin
       extLen = n - 8 - quoteLen;
     }
   }
-  const q = innerV6toV4(x, b, s + 8, quoteLen, o, 28, quoteLen);
+  // RFC 1812 4.3.2.3: an ICMPv4 error should not exceed 576 bytes (Jool cuts translated
+  // errors there too); the quoted IPv6 packet may have filled 1280.
+  const max = ICMP4_ERROR_MAX - 28;
+  const q = innerV6toV4(x, b, s + 8, quoteLen, o, 28, max);
   if (q < 0) return q;
   let body = q;
 
@@ -261,10 +264,12 @@ function translateIcmpError64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uin
   if (extLen > 0 && (t4 === ICMP4.DEST_UNREACH || t4 === ICMP4.TIME_EXCEEDED)) {
     // RFC 4884 4.5: ICMPv4 counts 32-bit words, padded to 128 bytes at least.
     const padded = Math.max(128, (q + 3) & ~3);
-    zeroBytes(o, 28 + q, padded - q);
-    copyBytes(o, 28 + padded, b, s + 8 + quoteLen, extLen);
-    body = padded + extLen;
-    rest = (rest & 0xff00ffff) | ((padded >> 2) << 16);
+    if (padded + extLen <= max) {
+      zeroBytes(o, 28 + q, padded - q);
+      copyBytes(o, 28 + padded, b, s + 8 + quoteLen, extLen);
+      body = padded + extLen;
+      rest = (rest & 0xff00ffff) | ((padded >> 2) << 16);
+    }
   }
   o[20] = t4;
   o[21] = tc & 255;

@@ -345,3 +345,10 @@ Deno.test("EAM (RFC 7757) addresses translate both ways", () => {
   const p = one(h, B.udp6({ src: "2001:db8:e::5", dst: H6, sport: 1, dport: 2 }));
   assert.equal(src4(p), "192.0.2.5");
 });
+
+Deno.test("RFC 1812 4.3.2.3: a translated ICMPv4 error is cut to 576 bytes", () => {
+  const inner = B.udp6({ src: H6, dst: S6, sport: 1, dport: 2, payload: new Uint8Array(1184) });
+  const p = one(new Harness(), err6(1, 4, 0, inner));
+  assert.equal(p.length, 576);
+  assert.equal(u16(p, 28 + 2), 20 + 8 + 1184, "inner Total Length still tells the original size");
+});
