@@ -1,6 +1,6 @@
 // Port Control Protocol codec (RFC 6887 7, 11.1, 12.1) with the PREFIX64 option (RFC 7225 4).
 // Pure functions over bytes. Requests decode to a result code rather than throwing, so the
-// server can answer with the error RFC 6887 8.3 names.
+// server can answer with the error RFC 6887 8.2 names.
 import { type Prefix4, prefix4, type Prefix6, prefix6, read4, write4 } from "../addr/ip.ts";
 
 export const PCP_VERSION = 2;
@@ -230,21 +230,21 @@ export function encodeRequest(r: PcpRequest, version = PCP_VERSION): Uint8Array<
 
 export type DecodedRequest =
   | { ok: true; request: PcpRequest }
-  /** RFC 6887 8.3: shorter than 2 octets or R bit set: silently dropped. */
+  /** RFC 6887 8.2: shorter than 2 octets or R bit set: silently dropped. */
   | { ok: false; drop: true; reason: string }
   | {
     ok: false;
     drop: false;
     result: number;
     reason: string;
-    /** Opcode to echo in the error response (RFC 6887 8.3). */
+    /** Opcode to echo in the error response (RFC 6887 8.2). */
     opcode: number;
     /** The request up to what could be parsed, for copying into the error response. */
     request?: PcpRequest;
   };
 
 /**
- * Decode and validate a request as RFC 6887 8.3 describes. Reserved fields are not
+ * Decode and validate a request as RFC 6887 8.2 describes. Reserved fields are not
  * checked: 7.1 and 11.1 say they "MUST be ignored when received". Options are split but
  * not interpreted; the server decides which it supports (7.3).
  */
@@ -299,7 +299,7 @@ export function encodeResponse(r: PcpResponse): Uint8Array<ArrayBuffer> {
     : r.opcode === OPCODE.PEER
     ? r.peer ?? null
     : null;
-  // Error responses to unparsable requests carry the header alone (RFC 6887 8.3).
+  // Error responses to unparsable requests carry the header alone (RFC 6887 8.2).
   const dataLen = data ? opcodeDataLength(r.opcode) : 0;
   const size = PCP_HEADER_LEN + dataLen + optionsLength(r.options);
   if (size > PCP_MAX_LEN) throw new PcpError(`response of ${size} octets exceeds 1100`);
@@ -315,7 +315,7 @@ export function encodeResponse(r: PcpResponse): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Decode a response (client side). Throws PcpError for anything a client must discard. */
+/** Decode a response (client side, RFC 6887 8.3). Throws PcpError for what a client ignores. */
 export function decodeResponse(b: Uint8Array): PcpResponse {
   if (b.length < PCP_HEADER_LEN) throw new PcpError(`response of ${b.length} octets`);
   if (b.length > PCP_MAX_LEN || b.length % 4 !== 0) {

@@ -1,4 +1,4 @@
-// Sans-I/O PCP server for the NAT64 (RFC 6887 8.3, 11, 14; RFC 7225 4-5): answers ANNOUNCE
+// Sans-I/O PCP server for the NAT64 (RFC 6887 8.2, 11, 14; RFC 7225 4-5): answers ANNOUNCE
 // and MAP, creates explicit mappings through an injected table (the NAT64 BIB), and puts
 // the NAT64 prefixes in PREFIX64 options. No sockets, no timers: `now` is injected.
 import { contains6, parseIPv4, parseIPv6, type Prefix4, type Prefix6 } from "../addr/ip.ts";
@@ -130,7 +130,7 @@ export class PcpServer {
     this.#epochStartS = this.#now();
   }
 
-  /** RFC 6887 14.1.3: the unsolicited ANNOUNCE response sent after a restart. */
+  /** RFC 6887 14.1: the unsolicited ANNOUNCE response sent after a restart. */
   unsolicitedAnnounce(): Uint8Array<ArrayBuffer> {
     return encodeResponse({
       version: PCP_VERSION,
@@ -144,7 +144,7 @@ export class PcpServer {
 
   /**
    * Answer one datagram from `src` (16 octets, IPv4 as ::ffff:a.b.c.d). Returns the
-   * response to send back, or null when RFC 6887 8.3 says to drop silently.
+   * response to send back, or null when RFC 6887 8.2 says to drop silently.
    */
   handle(datagram: Uint8Array, src: Uint8Array): Uint8Array<ArrayBuffer> | null {
     this.stats.requests++;
@@ -165,7 +165,7 @@ export class PcpServer {
     }
     const optResult = this.#checkOptions(req);
     if (optResult !== RESULT.SUCCESS) return this.#error(req.opcode, optResult, req);
-    // RFC 6887 8.3: the client address must be the packet's source (no THIRD_PARTY here).
+    // RFC 6887 8.2: the client address must be the packet's source (no THIRD_PARTY here).
     if (!equal16(req.clientAddress, src)) {
       return this.#error(req.opcode, RESULT.ADDRESS_MISMATCH, req);
     }
@@ -239,7 +239,7 @@ export class PcpServer {
   }
 
   #error(opcode: number, result: number, req?: PcpRequest): Uint8Array<ArrayBuffer> {
-    // RFC 6887 8.3: error responses copy the request's opcode data when it was parsed.
+    // RFC 6887 8.2: error responses copy the request's opcode data when it was parsed.
     const header = (opcode === OPCODE.MAP || opcode === OPCODE.PEER) && !req;
     return this.#respond({ opcode, result, map: req?.map, peer: req?.peer, header });
   }

@@ -161,7 +161,7 @@ Deno.test("NOT_AUTHORIZED (long-lived, RFC 6887 7.4) for clients outside the con
   assert.equal(bib.created.length, 0);
 });
 
-Deno.test("RFC 6887 8.3: client address field different from the source is ADDRESS_MISMATCH", () => {
+Deno.test("RFC 6887 8.2: client address field different from the source is ADDRESS_MISMATCH", () => {
   const { server } = setup();
   const r = decodeResponse(
     server.handle(map({ clientAddress: parseIPv6("2001:db8:a::6") }), client)!,
@@ -169,7 +169,7 @@ Deno.test("RFC 6887 8.3: client address field different from the source is ADDRE
   assert.equal(r.result, RESULT.ADDRESS_MISMATCH);
 });
 
-Deno.test("RFC 6887 8.3: bad version, opcode and length get UNSUPP_VERSION, UNSUPP_OPCODE, MALFORMED_REQUEST", () => {
+Deno.test("RFC 6887 8.2: bad version, opcode and length get UNSUPP_VERSION, UNSUPP_OPCODE, MALFORMED_REQUEST", () => {
   const { server } = setup();
   const v1 = announce.slice();
   v1[0] = 1;
@@ -201,7 +201,7 @@ Deno.test("RFC 6887 8.3: bad version, opcode and length get UNSUPP_VERSION, UNSU
   assert.equal(rm.opcode, OPCODE.MAP);
 });
 
-Deno.test("RFC 6887 8.3: requests with the R bit set or under 2 octets are silently dropped", () => {
+Deno.test("RFC 6887 8.2: requests with the R bit set or under 2 octets are silently dropped", () => {
   const { server } = setup();
   const r = announce.slice();
   r[1] |= 0x80;
@@ -263,7 +263,7 @@ Deno.test("RFC 6887 7.4: NO_RESOURCES from the BIB is a short-lived error", () =
   assert.equal(r.lifetime, 30);
 });
 
-Deno.test("RFC 6887 14.1.3: unsolicited ANNOUNCE is a response with the current epoch", () => {
+Deno.test("RFC 6887 14.1: unsolicited ANNOUNCE is a response with the current epoch", () => {
   const { server, tick } = setup();
   tick(5);
   const r = decodeResponse(server.unsolicitedAnnounce());

@@ -89,7 +89,7 @@ Deno.test("RFC 6887 7.3: option data is padded to 4 octets; Option Length is the
   ]]);
 });
 
-Deno.test("RFC 6887 8.3: requests shorter than 2 octets or with R set are silently dropped", () => {
+Deno.test("RFC 6887 8.2: requests shorter than 2 octets or with R set are silently dropped", () => {
   const a = decodeRequest(new Uint8Array(1));
   assert.ok(!a.ok && a.drop);
   const b = encodeRequest({
@@ -103,7 +103,7 @@ Deno.test("RFC 6887 8.3: requests shorter than 2 octets or with R set are silent
   assert.ok(!r.ok && r.drop);
 });
 
-Deno.test("RFC 6887 8.3: unsupported version gets UNSUPP_VERSION", () => {
+Deno.test("RFC 6887 8.2: unsupported version gets UNSUPP_VERSION", () => {
   const b = encodeRequest({
     opcode: OPCODE.ANNOUNCE,
     lifetime: 0,
@@ -137,7 +137,7 @@ Deno.test("RFC 6887 7: longer than 1100 octets or not a multiple of 4 is MALFORM
   }
 });
 
-Deno.test("RFC 6887 8.3: unknown opcode is UNSUPP_OPCODE; MAP too short for its data is MALFORMED_REQUEST", () => {
+Deno.test("RFC 6887 8.2: unknown opcode is UNSUPP_OPCODE; MAP too short for its data is MALFORMED_REQUEST", () => {
   const b = encodeRequest({ opcode: 5, lifetime: 0, clientAddress: client, options: [] });
   const r = decodeRequest(b);
   assert.ok(!r.ok && !r.drop && r.result === RESULT.UNSUPP_OPCODE && r.opcode === 5);
@@ -246,7 +246,7 @@ Deno.test("RFC 7225 4: a response may carry several PREFIX64 options; malformed 
   assert.deepEqual(got.map((p) => p.prefix.len), [96, 48]);
 });
 
-Deno.test("RFC 6887 8.3: error response to an unparsable MAP request is the header alone", () => {
+Deno.test("RFC 6887 8.2: error response to an unparsable MAP request is the header alone", () => {
   const b = encodeResponse({
     version: 2,
     opcode: OPCODE.MAP,
