@@ -8,19 +8,22 @@ export interface RunningPcpServer {
   close(): Promise<void>;
 }
 
-/** Serve `server` on UDP `port` (5351) of each address; errors per datagram are counted, not thrown. */
+/**
+ * Serve `server` on each address: a bare host uses `opts.port` (default 5351); a
+ * `{ host, port }` (the config's `[pcp] listen` entries) its own port. Errors per datagram
+ * go to `onError`, never end the loop.
+ */
 export function startPcpServer(
   server: PcpServer,
-  addresses: string[],
+  addresses: readonly (string | { host: string; port: number })[],
   opts: { port?: number; onError?: (e: unknown) => void } = {},
 ): RunningPcpServer {
-  const conns = addresses.map((hostname) =>
-    Deno.listenDatagram({
-      transport: "udp",
-      hostname: hostname.replace(/^\[|\]$/g, ""),
-      port: opts.port ?? PCP_SERVER_PORT,
-    })
-  );
+  const conns = addresses.map((a) => {
+    const [host, port] = typeof a === "string"
+      ? [a, opts.port ?? PCP_SERVER_PORT]
+      : [a.host, a.port];
+    return Deno.listenDatagram({ transport: "udp", hostname: host.replace(/^\[|\]$/g, ""), port });
+  });
   const loops = conns.map(async (conn) => {
     for (;;) {
       let got: [Uint8Array, Deno.Addr];

@@ -23,7 +23,7 @@ export interface LearnedPrefix {
 
 export interface PrefixUpdate {
   prefix: Prefix6;
-  /** 0 withdraws the prefix (RFC 8781 5: "a lifetime of 0 ... MUST NOT be used"). */
+  /** 0 withdraws the prefix at once (RFC 8781: a zero lifetime means stop using it). */
   lifetimeS: number;
 }
 
