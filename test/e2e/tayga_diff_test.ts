@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   haveCommand,
   haveScapy,
+  LIVE_CONFIG,
   makeCorpus,
   PYTHON,
   run,
@@ -99,6 +100,68 @@ Deno.test({
       ]);
       assert.notEqual(bad.code, 0, "compare.py missed a changed byte");
       assert.match(bad.stdout, /#0 6to4 udp small: UNEXPECTED/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "live appliance: `xlat64 run` over its TUN emits what `xlat64 replay` emits for the " +
+    "same corpus (needs root)",
+  ignore: Deno.uid() !== 0 || !(await haveCommand("tcpdump")) || !(await haveScapy()),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "xlat64-live-diff-" });
+    try {
+      const corpus = await makeCorpus(dir);
+      const cfg = `${dir}/live.toml`;
+      await Deno.writeTextFile(cfg, LIVE_CONFIG);
+      const liveOut = `${dir}/live.pcap`;
+      const log = `${dir}/xlat64.log`;
+      const t = await run(PYTHON, [
+        "-W",
+        "ignore",
+        `${TOOLS}tayga_run.py`,
+        corpus.pcap,
+        liveOut,
+        log,
+        "--xlat64",
+        cfg,
+      ], { DENO: Deno.execPath() });
+      assert.equal(
+        t.code,
+        0,
+        `tayga_run.py --xlat64: ${t.stderr}\n${await Deno.readTextFile(log).catch(() => "")}`,
+      );
+      const replayOut = `${dir}/replay.pcap`;
+      const r = await run(Deno.execPath(), [
+        "run",
+        "-A",
+        MAIN,
+        "replay",
+        "--config",
+        cfg,
+        corpus.pcap,
+        replayOut,
+      ]);
+      assert.equal(r.code, 0, `xlat64 replay: ${r.stderr}`);
+      const c = await run(PYTHON, [
+        "-W",
+        "ignore",
+        `${TOOLS}compare.py`,
+        "--live",
+        corpus.json,
+        liveOut,
+        replayOut,
+      ]);
+      const lines = c.stdout.trim().split("\n");
+      const summary = JSON.parse(lines[lines.length - 1]);
+      const report = lines.slice(0, -1).join("\n");
+      const rows: CompareRow[] = summary.rows;
+      const translated = rows.filter((x) => x.status === "same" && (x.packets ?? 0) > 0).length;
+      assert.ok(translated >= 40, `only ${translated} identical translated cases\n${report}`);
+      assert.equal(summary.unexpected, 0, report);
+      assert.equal(summary.ttl_mismatch, 0, report);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -14,6 +14,9 @@ differs between a kernel-forwarded TUN translator and an offline replay:
 Every other difference must be listed in KNOWN (case name -> why), with the RFC text that
 justifies xlat64's behaviour; anything else fails. Prints a report, JSON on the last line.
 usage: compare.py CORPUS.json TAYGA.pcap XLAT64.pcap
+       compare.py --live CORPUS.json LIVE.pcap XLAT64.pcap
+  --live: the first capture is the xlat64 appliance itself (tayga_run.py --xlat64); no
+  difference rule applies, only the normalization above.
 """
 import json
 import re
@@ -149,14 +152,11 @@ rule("udp-zero-4", "TAYGA silently drops IPv4 UDP with a zero checksum; xlat64 (
      "rather than compute the checksum; code 13 'communication administratively "
      "prohibited' (RFC 1812 5.2.7.1) tells the sender it was policy, not loss",
      lambda n: n == "4to6 udp zero checksum", [SOME_VS_NONE])
-rule("errors-own", "In the ICMPv4 error a translator originates (Fragmentation Needed for a DF "
-     "packet too big for the IPv6 MTU), TAYGA uses TOS 0 and quotes the packet after the "
-     "kernel's forwarding decrement (TTL 63); xlat64 uses TOS 0xc0 and, in replay, quotes "
-     "it as received (TTL 64)",
+rule("errors-own", "TAYGA sends the ICMPv4 errors it originates (here Fragmentation Needed "
+     "for a DF packet too big for the IPv6 MTU) with TOS 0; xlat64 with TOS 0xc0",
      "RFC 1812 4.3.2.5: ICMP errors may carry precedence Internetwork Control (0xc0, as "
-     "Linux sends them); the quoted TTL differs by the kernel hop of the TUN setup",
-     lambda n: n == "4to6 df 1500 (over the IPv6 MTU)",
-     [r"^IP\.tos: 0x0 -> 0xc0$", r"^IP in ICMP\.ttl: (\d+) -> (\d+)$"])
+     "Linux sends them)",
+     lambda n: n == "4to6 df 1500 (over the IPv6 MTU)", [r"^IP\.tos: 0x0 -> 0xc0$"])
 rule("icmp4-576", "TAYGA truncates an ICMPv4 error translated from a long ICMPv6 error to "
      "576 bytes; xlat64 keeps the whole quote (1240 bytes)",
      "RFC 1812 4.3.2.3: an ICMPv4 error SHOULD NOT exceed 576 bytes (Jool also truncates "
@@ -212,19 +212,14 @@ def field_diffs(a, b):
     return diffs
 
 
-TAYGA_OWN = ("192.0.2.1", "2001:db8:ff::1")  # ipv4-addr / ipv6-addr in tayga_run.py
-
-
-def src_of(raw):
-    return IP(raw).src if raw[0] >> 4 == 4 else IPv6(raw).src
-
-
 def ttl_of(raw):
     return raw[8] if raw[0] >> 4 == 4 else raw[7]
 
 
-def normalize(raw):
-    """Zero the outer TTL/Hop Limit, IPv4 IDs and the checksums that cover them."""
+def normalize(raw, originated=False):
+    """Zero the outer TTL/Hop Limit, IPv4 IDs and the checksums that cover them. In an ICMP
+    error the translator originated itself, also the quoted packet's TTL/Hop Limit: behind
+    a TUN the translator quotes the packet after the kernel's forwarding decrement."""
     b = bytearray(raw)
     if b[0] >> 4 == 4:
         ihl = (b[0] & 15) * 4
@@ -237,8 +232,13 @@ def normalize(raw):
             if b[inner] >> 4 == 4:
                 b[inner + 4:inner + 6] = b"\0\0"
                 b[inner + 10:inner + 12] = b"\0\0"
+                if originated:
+                    b[inner + 8] = 0
     else:
         b[7] = 0
+        if originated and b[6] == 58 and len(b) >= 88 and 1 <= b[40] <= 4:
+            b[42:44] = b"\0\0"
+            b[48 + 7] = 0
     return bytes(b)
 
 
@@ -250,32 +250,46 @@ def groups(path, base):
 
 
 def main():
-    index = json.load(open(sys.argv[1]))
+    args = sys.argv[1:]
+    live = "--live" in args
+    if live:
+        args.remove("--live")
+        RULES.clear()
+        EXPECT.clear()
+        # The test routes 192.0.2.0/24 into the TUN: an unmapped IPv4 destination loops
+        # between kernel and translator until its TTL runs out. Not the translator's doing.
+        rule("routing-loop", "setup artifact: 192.0.2.99 loops through the TUN", "-",
+             lambda n: n == "4to6 to unmapped ipv4 destination", [r"."])
+    label = "live" if live else "TAYGA"
+    index = json.load(open(args[0]))
     base = index[0]["ts"]
-    tg, xg = groups(sys.argv[2], base), groups(sys.argv[3], base)
+    tg, xg = groups(args[1], base), groups(args[2], base)
     rows, unexpected, ttl_bad = [], 0, []
     for case in index:
         i, name = case["i"], case["name"]
         t, x = tg.get(i, []), xg.get(i, [])
         for a, b in zip(t, x):
-            # TAYGA's own ICMP errors cross only the kernel hop after its TUN.
-            hops = 1 if src_of(a) in TAYGA_OWN else KERNEL_HOPS
+            # An output in the input's family is an ICMP error the translator originated:
+            # it crossed only the kernel hop after the TUN.
+            hops = 1 if a[0] >> 4 == case["v"] else KERNEL_HOPS
             if a[0] >> 4 == b[0] >> 4 and ttl_of(b) - ttl_of(a) != hops:
-                ttl_bad.append(f"{name}: TTL/Hop Limit tayga {ttl_of(a)}, xlat64 {ttl_of(b)}")
+                ttl_bad.append(f"{name}: TTL/Hop Limit {label} {ttl_of(a)}, replay {ttl_of(b)}")
         diffs = []
         if name in EXPECT:
             err = EXPECT[name](x)
             if err:
                 diffs.append(f"xlat64 output wrong: {err}")
         if len(t) != len(x):
-            diffs.append(f"TAYGA emitted {len(t)} packet(s), xlat64 {len(x)}")
+            diffs.append(f"{label} emitted {len(t)} packet(s), xlat64 {len(x)}")
             if t and x:
                 diffs.extend(field_diffs(t[0], x[0]))
         else:
             for k, (a, b) in enumerate(zip(t, x)):
-                if normalize(a) != normalize(b):
+                own = a[0] >> 4 == case["v"]
+                na, nb = normalize(a, own), normalize(b, own)
+                if na != nb:
                     diffs.extend((f"[{k}] " if len(t) > 1 else "") + d
-                                 for d in field_diffs(normalize(a), normalize(b)))
+                                 for d in field_diffs(na, nb))
         if not diffs:
             rows.append({"i": i, "name": name, "status": "same", "packets": len(t)})
             continue
@@ -294,7 +308,8 @@ def main():
         if r["rules"]:
             print(f"    explained by: {', '.join(r['rules'])}")
     used = sorted({k for r in rows for k in r.get("rules", [])})
-    print("\nDifferences with TAYGA 0.9.2 (rules that applied):")
+    print(f"\nDifferences with {'the live appliance' if live else 'TAYGA 0.9.2'} "
+          "(rules that applied):")
     for r in RULES:
         if r["key"] in used:
             tag = " [OPEN: xlat64 should change]" if r["open"] else ""

@@ -9,7 +9,9 @@ Topology (two namespaces, unique names, removed on exit):
 IPv6 corpus packets leave w6, IPv4 ones leave w4; tcpdump -Q in on both records what
 comes back from xl-N. Output packet k of input i gets timestamp (corpus ts of i, k usec).
 
-usage: tayga_run.py CORPUS.pcap OUT.pcap [LOGFILE]
+usage: tayga_run.py CORPUS.pcap OUT.pcap [LOGFILE] [--xlat64 CONFIG.toml]
+  --xlat64: run `xlat64 run --config CONFIG.toml` (tun "nat64", manage = false) in place
+  of TAYGA, the same way, to compare the live appliance with `xlat64 replay`.
 """
 import ctypes
 import os
@@ -94,6 +96,23 @@ def start_tayga(xl, tmp, log):
                             stdout=log, stderr=subprocess.STDOUT)
 
 
+MAIN_TS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "main.ts")
+
+
+def start_xlat64(xl, config, log):
+    p = subprocess.Popen(["ip", "netns", "exec", xl, os.environ.get("DENO", "deno"), "run", "-A", MAIN_TS, "run",
+                          "--config", config], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while sh("ip", "-n", xl, "link", "show", "nat64", check=False) == "":
+        if p.poll() is not None or time.time() > deadline:
+            raise RuntimeError("xlat64 run did not create its TUN (see the log)")
+        time.sleep(0.1)
+    sh("ip", "-n", xl, "link", "set", "nat64", "up")
+    sh("ip", "-n", xl, "route", "replace", "2001:db8:64::/96", "dev", "nat64")
+    sh("ip", "-n", xl, "route", "replace", "192.0.2.0/24", "dev", "nat64")
+    return p
+
+
 def start_tcpdump(wire, dev, path, direction="in"):
     p = subprocess.Popen(["ip", "netns", "exec", wire, "tcpdump", "-i", dev, "-Q", direction, "-n", "--immediate-mode",
                           "-U", "-s", "0", "-w", path, "ip or ip6"],
@@ -147,8 +166,14 @@ def noise(raw):
 
 
 def main():
-    corpus_path, out_path = sys.argv[1], sys.argv[2]
-    log_path = sys.argv[3] if len(sys.argv) > 3 else os.devnull
+    args = sys.argv[1:]
+    xlat64_conf = None
+    if "--xlat64" in args:
+        k = args.index("--xlat64")
+        xlat64_conf = args[k + 1]
+        del args[k:k + 2]
+    corpus_path, out_path = args[0], args[1]
+    log_path = args[2] if len(args) > 2 else os.devnull
     pkts = rdpcap(corpus_path)
     corpus = [bytes(p) for p in pkts]
     stamps = [int(p.time) for p in pkts]
@@ -159,7 +184,7 @@ def main():
     try:
         x6, x4, w6, w4 = setup(xl, wire)
         log = open(log_path, "w")
-        tayga = start_tayga(xl, tmp, log)
+        tayga = start_xlat64(xl, xlat64_conf, log) if xlat64_conf else start_tayga(xl, tmp, log)
         procs.append(tayga)
         caps = {d: os.path.join(tmp, f"{d}.pcap") for d in ("w6", "w4")}
         for d, path in caps.items():
@@ -170,7 +195,7 @@ def main():
                 procs.append(start_tcpdump(xl, d, os.path.join(debug, f"{d}.pcap"), "inout"))
         time.sleep(0.3)
         if tayga.poll() is not None:
-            raise RuntimeError(f"tayga exited with {tayga.returncode}; see {log_path}")
+            raise RuntimeError(f"translator exited with {tayga.returncode}; see {log_path}")
         child = os.fork()
         if child == 0:  # setns only in a child: the parent stays in the root namespace
             code = 0
@@ -188,7 +213,7 @@ def main():
         times = [float(x) for x in open(os.path.join(tmp, "times")).read().split()]
         time.sleep(0.3)
         if tayga.poll() is not None:
-            raise RuntimeError(f"tayga exited with {tayga.returncode} during the run")
+            raise RuntimeError(f"translator exited with {tayga.returncode} during the run")
         for p in procs[1:]:
             p.send_signal(signal.SIGINT)
             p.wait(5)
@@ -209,7 +234,7 @@ def main():
                 k = k + 1 if i == last else 0
                 last = i
                 f.write(struct.pack("<IIII", stamps[i], k, len(raw), len(raw)) + raw)
-        print(f"tayga: {len(corpus)} packets in, {len(out)} out")
+        print(f"{'xlat64' if xlat64_conf else 'tayga'}: {len(corpus)} packets in, {len(out)} out")
     finally:
         for p in procs:
             if p.poll() is None:

@@ -29,6 +29,13 @@ ipv4 = "192.0.2.3/32"
 ipv6 = "2001:db8:1::3/128"
 `;
 
+/** SIIT_CONFIG for `xlat64 run` in tayga_run.py --xlat64: TUN "nat64", routes set by the
+ *  harness (manage = false), no DNS proxy. */
+export const LIVE_CONFIG = SIIT_CONFIG.replace(
+  "[tun]\n",
+  '[tun]\nname = "nat64"\nmanage = false\n',
+) + "[dns]\nlisten = []\n";
+
 export interface CorpusCase {
   i: number;
   name: string;
@@ -43,8 +50,13 @@ export interface Run {
   stderr: string;
 }
 
-export async function run(cmd: string, args: string[]): Promise<Run> {
-  const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+export async function run(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Run> {
+  const o = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
   const d = new TextDecoder();
   return { code: o.code, stdout: d.decode(o.stdout), stderr: d.decode(o.stderr) };
 }
