@@ -7,7 +7,10 @@
 // MTU; `ip` run by us inherits only this), CAP_NET_BIND_SERVICE when a configured
 // listener uses a port below 1024, CAP_NET_RAW when RAs are heard (CLAT discovering
 // PREF64) or sent (announce-pref64).
-// Everything else (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE, ...) is gone, on every thread.
+// Everything else (CAP_SYS_ADMIN, CAP_DAC_OVERRIDE, ...) is gone, on every thread, so a
+// config file re-read on SIGHUP must be readable by uid 0 without CAP_DAC_OVERRIDE (owned
+// by root, or world-readable), and a reload cannot newly bind a port below 1024 unless
+// the starting config already had one.
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Prefix6 } from "../addr/ip.ts";
 import { type Config, ConfigError, loadConfig, toXlatOptions } from "../config/mod.ts";
