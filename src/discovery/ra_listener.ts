@@ -124,3 +124,30 @@ export async function announcePref64(o: AnnouncerOptions): Promise<void> {
     closeFd(fd);
   }
 }
+
+/**
+ * RA interval for a PREF64 lifetime: RFC 8781 4.1 sizes the lifetime at 3 x
+ * MaxRtrAdvInterval, so send every third of it, within RFC 4861 6.2.1's 4..1800 s.
+ */
+export const announceIntervalMs = (lifetimeS: number): number =>
+  Math.min(1800, Math.max(4, Math.floor(lifetimeS / 3))) * 1000;
+
+/** `announce-pref64`: one announcer per interface; stop() sends the withdrawing RAs. */
+export function startPref64Announcers(o: {
+  interfaces: readonly string[];
+  pref64: Pref64[];
+  onError?: (ifname: string, e: unknown) => void;
+}): { stop(): Promise<void> } {
+  const ac = new AbortController();
+  const intervalMs = announceIntervalMs(Math.min(...o.pref64.map((p) => p.lifetimeS)));
+  const runs = o.interfaces.map((ifname) =>
+    announcePref64({ ifname, pref64: o.pref64, intervalMs, signal: ac.signal })
+      .catch((e) => o.onError?.(ifname, e))
+  );
+  return {
+    async stop() {
+      ac.abort();
+      await Promise.all(runs);
+    },
+  };
+}

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { parseIPv6, parsePrefix6 } from "../../src/addr/ip.ts";
 import { buildRa, parseRa } from "../../src/discovery/pref64.ts";
-import { learnFromRa, raSourceProblem } from "../../src/discovery/ra_listener.ts";
+import {
+  announceIntervalMs,
+  learnFromRa,
+  raSourceProblem,
+} from "../../src/discovery/ra_listener.ts";
 import { PrefixSources } from "../../src/discovery/sources.ts";
 
 Deno.test("RFC 4861 6.1.2: an RA must arrive with hop limit 255 from a link-local source", () => {
@@ -26,4 +30,10 @@ Deno.test("RFC 8781 5: PREF64 from an RA feeds the pref64 source per router; lif
   now = 10;
   assert.equal(learnFromRa(s, { from: "fe80::1", ifindex: 3, ra: ra(0) }), true);
   assert.equal(s.active(), null);
+});
+
+Deno.test("RFC 8781 4.1 / RFC 4861 6.2.1: RAs go out every third of the PREF64 lifetime, 4..1800 s", () => {
+  assert.equal(announceIntervalMs(1800), 600_000);
+  assert.equal(announceIntervalMs(8), 4_000);
+  assert.equal(announceIntervalMs(65528), 1_800_000);
 });
