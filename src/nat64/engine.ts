@@ -20,6 +20,7 @@ import type { Nat64EngineOptions } from "./options.ts";
 import { P_ICMP, P_TCP, Pool4 } from "./pool4.ts";
 import { rewrite46, rewrite64 } from "./rewrite.ts";
 import { SynHold } from "./syn_hold.ts";
+import { parseSnapshot, type RestoreResult, restoreTables, serializeTables } from "./snapshot.ts";
 import { FAIL, type LogHook, Nat64Tables } from "./tables.ts";
 import { LIFE, lifeAction, nextState, TCP, tcpTransition } from "./tcp_fsm.ts";
 import { Tuple, tuple4, tuple6 } from "./tuple.ts";
@@ -109,6 +110,16 @@ export class Nat64 implements PacketEngine {
   /** ICMP errors queued by tick() that have not left yet. */
   get pendingCount(): number {
     return this.#pending.count;
+  }
+
+  /** The BIB and sessions as snapshot bytes (snapshot.ts); write them atomically. */
+  snapshot(now: number): Uint8Array {
+    return serializeTables(this.tables, now);
+  }
+
+  /** Loads snapshot bytes taken by `snapshot` (throws SnapshotError on bad input). */
+  restore(bytes: Uint8Array, now: number): RestoreResult {
+    return restoreTables(this.tables, parseSnapshot(bytes), now);
   }
 
   #expire(now: number): void {
