@@ -57,7 +57,12 @@ export async function startDnsServer(
   opts: DnsServerOptions,
   log: DnsLog,
 ): Promise<DnsServerHandle> {
-  const { dns } = opts;
+  // An upstream that is one of our own listeners would forward queries to ourselves.
+  const self = (u: HostPort) => opts.dns.listen.some((l) => l.port === u.port && l.host === u.host);
+  for (const u of opts.dns.upstream.filter(self)) {
+    log.warn("DNS upstream {upstream} is our own listener; ignoring it", { upstream: hp(u) });
+  }
+  const dns: DnsOptions = { ...opts.dns, upstream: opts.dns.upstream.filter((u) => !self(u)) };
   const core = buildCore(dns, opts.dns64, opts.validator);
   const { handler, metrics, messages: msgCache, responses } = core;
   let worker: FastPath | null = null;
