@@ -157,13 +157,6 @@ rule("errors-own", "TAYGA sends the ICMPv4 errors it originates (here Fragmentat
      "RFC 1812 4.3.2.5: ICMP errors may carry precedence Internetwork Control (0xc0, as "
      "Linux sends them)",
      lambda n: n == "4to6 df 1500 (over the IPv6 MTU)", [r"^IP\.tos: 0x0 -> 0xc0$"])
-rule("icmp4-576", "TAYGA truncates an ICMPv4 error translated from a long ICMPv6 error to "
-     "576 bytes; xlat64 keeps the whole quote (1240 bytes)",
-     "RFC 1812 4.3.2.3: an ICMPv4 error SHOULD NOT exceed 576 bytes (Jool also truncates "
-     "translated errors to 576); xlat64 applies the limit only to errors it originates",
-     lambda n: n == "6to4 icmp error quoting 1232 bytes",
-     [r"^IP\.len: 576 -> \d+$", r"^IP\.flags: DF -> $", r"^Raw\.load: 520 bytes -> \d+ bytes"],
-     open_issue=True)
 
 
 def explain(name, diffs):
