@@ -40,13 +40,21 @@ export class XlatContext {
   iv: DataView = new DataView(new ArrayBuffer(0));
   ib = 0;
   ov: DataView = this.iv;
-  private ivBuf: ArrayBufferLike | null = null;
+  // Two cached input buffers: the I/O batch and the hairpin scratch alternate.
+  private bufA: ArrayBufferLike | null = null;
+  private viewA: DataView = this.iv;
+  private bufB: ArrayBufferLike | null = null;
+  private viewB: DataView = this.iv;
 
   bindViews(b: Uint8Array, ov: DataView): void {
     const buf = b.buffer;
-    if (buf !== this.ivBuf) {
-      this.ivBuf = buf;
-      this.iv = new DataView(buf);
+    if (buf === this.bufA) this.iv = this.viewA;
+    else if (buf === this.bufB) this.iv = this.viewB;
+    else {
+      this.bufB = this.bufA;
+      this.viewB = this.viewA;
+      this.bufA = buf;
+      this.viewA = this.iv = new DataView(buf);
     }
     this.ib = b.byteOffset;
     this.ov = ov;
