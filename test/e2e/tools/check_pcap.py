@@ -18,6 +18,7 @@ ICMP4_ERRORS = {3, 4, 5, 11, 12}
 ICMP6_ERRORS = {1, 2, 3, 4}
 V6_EXT = {0, 43, 60}  # Hop-by-Hop, Routing, Destination Options (RFC 8200 4)
 IPV6_MIN_MTU = 1280
+ICMP4_ERROR_MAX = 576
 
 problems = []
 counts = {"packets": 0, "ipv4_hdr": 0, "udp": 0, "tcp": 0, "icmp": 0, "icmpv6": 0,
@@ -76,6 +77,8 @@ def check_l4(where, proto, data, complete, pseudo, v6, inner, total_len=None):
             if checksum(data) != 0:
                 bad(where, "bad ICMP checksum 0x%04x" % struct.unpack("!H", data[2:4]))
         if data[0] in ICMP4_ERRORS and not inner:
+            if total_len is not None and total_len > ICMP4_ERROR_MAX:
+                bad(where, f"ICMPv4 error of {total_len} bytes exceeds 576 (RFC 1812 4.3.2.3)")
             check_ip(where + " inner", data[8:], inner=True)
     elif proto == 58 and v6:
         if len(data) < 8:
@@ -139,7 +142,7 @@ def check_ip4(where, b, inner):
         elif off == 0:
             check_l4(where, proto, data, False, ps, False, True)
         return
-    check_l4(where, proto, data, complete, ps, False, inner)
+    check_l4(where, proto, data, complete, ps, False, inner, total_len=len(b))
 
 
 def check_ip6(where, b, inner):
