@@ -17,6 +17,7 @@ import {
   type PcpResponse,
   type PeerData,
   RESULT,
+  RESULT_NAME,
   unmapV4,
 } from "./pcp.ts";
 
@@ -253,7 +254,7 @@ export class PcpServer {
     /** The header alone: no opcode data could be given, so options could not follow it. */
     header?: boolean;
   }): Uint8Array<ArrayBuffer> {
-    const name = String(r.result);
+    const name = RESULT_NAME[r.result] ?? String(r.result);
     this.stats.byResult[name] = (this.stats.byResult[name] ?? 0) + 1;
     const lifetime = r.lifetime ??
       (r.result === RESULT.SUCCESS

@@ -364,3 +364,15 @@ Deno.test("RFC 6887 8.1.1: the client retransmits until answered, and gives up a
     await loop;
   }
 });
+
+Deno.test("stats count requests, silent drops and responses by result name", () => {
+  const { server } = setup();
+  server.handle(announce, client);
+  server.handle(map({ protocol: 132 }), client);
+  server.handle(new Uint8Array(1), client);
+  assert.deepEqual(server.stats, {
+    requests: 3,
+    dropped: 1,
+    byResult: { SUCCESS: 1, UNSUPP_PROTOCOL: 1 },
+  });
+});
