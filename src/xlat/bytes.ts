@@ -12,7 +12,7 @@ let bufB: ArrayBufferLike | null = null;
 let viewB: DataView = viewA;
 
 /** A DataView over the whole buffer behind `b` (index it with b.byteOffset + off). */
-export function viewOf(b: Uint8Array): DataView {
+function viewOf(b: Uint8Array): DataView {
   const buf = b.buffer;
   if (buf === bufA) return viewA;
   if (buf === bufB) return viewB;
@@ -71,19 +71,6 @@ export function sumView(v: DataView, at: number, words: number): number {
   let s = 0;
   for (let k = 0; k < words; k++) {
     const w = v.getUint32(at + 4 * k);
-    s += (w >>> 16) + (w & 0xffff);
-  }
-  s = (s & 0xffff) + (s >>> 16);
-  return (s & 0xffff) + (s >>> 16);
-}
-
-/** sumView over a Uint8Array (slower: looks up the buffer's view). */
-export function sumWords(b: Uint8Array, off: number, words: number): number {
-  const v = viewOf(b);
-  const base = b.byteOffset + off;
-  let s = 0;
-  for (let k = 0; k < words; k++) {
-    const w = v.getUint32(base + 4 * k);
     s += (w >>> 16) + (w & 0xffff);
   }
   s = (s & 0xffff) + (s >>> 16);
