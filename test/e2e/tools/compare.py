@@ -124,8 +124,17 @@ def _dst6(addr):
     return check
 
 
+def _udp4_zero_checksum(pkts):
+    if len(pkts) != 1 or pkts[0][0] >> 4 != 4 or pkts[0][9] != 17:
+        return "expected one IPv4 UDP packet"
+    o = (pkts[0][0] & 15) * 4
+    return None if pkts[0][o + 6:o + 8] == b"\0\0" else "UDP checksum not 0"
+
+
 # What xlat64 must emit where TAYGA emits nothing (or something else) to compare with.
 EXPECT = {
+    "6to4 udp zero checksum": _udp4_zero_checksum,
+    "4to6 udp zero checksum": _is(3, 13, src="192.0.2.1"),
     "6to4 routing header segments left 1":
         _is(4, 0, bytes([0, 0, 0, 43]), dst="2001:db8:1::2"),
     "6to4 icmp error from untranslatable source": _is(11, 0, src="192.0.2.1"),
