@@ -95,6 +95,15 @@ export function retransmitDelays(o: RetransmitOptions = {}): number[] {
 
 export class PcpTimeout extends Error {}
 
+function sameAddress(a: string, b: string): boolean {
+  try {
+    const x = sourceBytes(a), y = sourceBytes(b);
+    return x.every((v, i) => v === y[i]);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Send `msg` to the PCP server and wait for the matching response, retransmitting per
  * RFC 6887 8.1.1. A response matches when it comes from the server, decodes, has our
@@ -135,7 +144,7 @@ export async function pcpRequest(
         if (got === null) break;
         pending = conn.receive();
         const [data, from] = got as [Uint8Array, Deno.NetAddr];
-        if (from.port !== dst.port) continue;
+        if (from.port !== dst.port || !sameAddress(from.hostname, host)) continue;
         let res: PcpResponse;
         try {
           res = decodeResponse(data);

@@ -3,6 +3,7 @@ import { parseIPv4, parseIPv6, parsePrefix4, parsePrefix6 } from "../../src/addr
 import {
   decodeResponse,
   encodeRequest,
+  encodeResponse,
   mappedV4,
   OPCODE,
   OPTION,
@@ -375,4 +376,39 @@ Deno.test("stats count requests, silent drops and responses by result name", () 
     dropped: 1,
     byResult: { SUCCESS: 1, UNSUPP_PROTOCOL: 1 },
   });
+});
+
+Deno.test("RFC 6887 8.3: the client takes responses only from the server's address and port", async () => {
+  const real = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (real.addr as Deno.NetAddr).port;
+  const forger = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.2", port });
+  const answer = (epoch: number) =>
+    encodeResponse({
+      version: 2,
+      opcode: OPCODE.ANNOUNCE,
+      result: RESULT.SUCCESS,
+      lifetime: 0,
+      epoch,
+      options: [],
+    });
+  const loop = (async () => {
+    const [, from] = await real.receive();
+    await forger.send(answer(666), from);
+    await new Promise((r) => setTimeout(r, 20));
+    await real.send(answer(7), from);
+  })();
+  try {
+    const req = encodeRequest({
+      opcode: OPCODE.ANNOUNCE,
+      lifetime: 0,
+      clientAddress: mappedV4(parseIPv4("127.0.0.1")),
+      options: [],
+    });
+    const r = await pcpRequest({ hostname: "127.0.0.1", port }, req, { irtMs: 500, retries: 0 });
+    assert.equal(r.epoch, 7, "the forged answer from 127.0.0.2 was ignored");
+  } finally {
+    await loop;
+    real.close();
+    forger.close();
+  }
 });
