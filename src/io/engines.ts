@@ -6,6 +6,8 @@ import type { XlatOptions } from "../xlat/options.ts";
 import type { PacketEngine } from "./worker_protocol.ts";
 import { Nat64 } from "../nat64/engine.ts";
 import type { Nat64EngineOptions } from "../nat64/options.ts";
+import { formatLogLine } from "../nat64/log_line.ts";
+import { getLogger } from "../log.ts";
 
 export function createEngine(mode: Mode, options: XlatOptions, stats: Stats): PacketEngine {
   switch (mode) {
@@ -16,7 +18,10 @@ export function createEngine(mode: Mode, options: XlatOptions, stats: Stats): Pa
       // options plus the [nat64] section.
       const o = options as Nat64EngineOptions;
       if (!o.nat64) throw new Error('mode "nat64" needs options from toNat64EngineOptions(cfg)');
-      return new Nat64(o, stats);
+      if (!o.nat64.logSessions) return new Nat64(o, stats);
+      // RFC 6888 REQ-12: one line per BIB/session creation and deletion.
+      const logger = getLogger(["nat64"]);
+      return new Nat64(o, stats, { log: (k, b, s) => logger.info(formatLogLine(k, b, s)) });
     }
     default:
       throw new Error(`mode "${mode}" has no data-path engine yet (only "siit" runs on the TUN)`);
