@@ -138,21 +138,24 @@ async function sh(cmd: string[]): Promise<string> {
 }
 
 /** [busy, total] jiffies per CPU from /proc/stat (busy: all but idle and iowait). */
-function cpuTimes(): [number, number][] {
+/** [busy, total, softirq] jiffies per CPU from /proc/stat (busy: all but idle, iowait). */
+function cpuTimes(): [number, number, number][] {
   return Deno.readTextFileSync("/proc/stat").split("\n").filter((l) => /^cpu\d/.test(l)).map(
     (l) => {
       const v = l.trim().split(/\s+/).slice(1).map(Number);
       const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-      return [total - v[3] - v[4], total];
+      return [total - v[3] - v[4], total, v[6]];
     },
   );
 }
 
-/** Busy share of each CPU between two cpuTimes() samples, e.g. "CPU0 97% CPU1 100%". */
-function busy(a: [number, number][], b: [number, number][]): string {
-  return b.map(([bb, bt], i) => {
-    const [ab, at] = a[i];
-    return `CPU${i} ${Math.round((100 * (bb - ab)) / Math.max(1, bt - at))}%`;
+/** Busy (and softirq) share of each CPU between two cpuTimes() samples, e.g.
+ *  "CPU0 97% (si 31%) CPU1 100% (si 12%)": softirq is where the kernel forwards packets. */
+function busy(a: [number, number, number][], b: [number, number, number][]): string {
+  return b.map(([bb, bt, bs], i) => {
+    const [ab, at, as] = a[i];
+    const pct = (x: number) => Math.round((100 * x) / Math.max(1, bt - at));
+    return `CPU${i} ${pct(bb - ab)}% (si ${pct(bs - as)}%)`;
   }).join(" ");
 }
 
