@@ -45,11 +45,20 @@ async function run(cmd: string[], quiet = true): Promise<string> {
 
 interface Result {
   qps: number;
+  perCpu: number;
   latencyMs: number;
   lost: number;
 }
 
-async function dnsperf(port: number, file: string, secs: number): Promise<Result> {
+/** CPU seconds (user + system) a process has used so far, from /proc (all threads). */
+function cpuSeconds(pid: number): number {
+  const f = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ ticks
+}
+
+async function dnsperf(port: number, file: string, secs: number, pid?: number): Promise<Result> {
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
   const out = await run([
     "taskset",
     "-c",
@@ -71,7 +80,10 @@ async function dnsperf(port: number, file: string, secs: number): Promise<Result
     "2",
   ]);
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+  const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
   return {
+    // Queries answered per CPU second of the server: steadier than qps on a shared machine.
+    perCpu: num(/Queries completed:\s+(\d+)/) / cpu,
     qps: num(/Queries per second:\s+([\d.]+)/),
     latencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
     lost: num(/Queries lost:\s+(\d+)/),
@@ -100,6 +112,9 @@ const serve = new Deno.Command("taskset", {
 try {
   const reader = serve.stdout.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
+  const unboundPid = Number(
+    (await Deno.readTextFile(`${lab.dir}/unbound-${lab.unbound64Port}.pid`)).trim(),
+  );
   reader.releaseLock();
   serve.stdout.cancel();
   console.log(
@@ -120,18 +135,20 @@ try {
     // machine is shared, so single runs swing by tens of percent.
     const xs: Result[] = [], us: Result[] = [];
     for (let r = 0; r < rounds; r++) {
-      xs.push(await dnsperf(xlatPort, file, seconds));
-      us.push(await dnsperf(lab.unbound64Port!, file, seconds));
+      xs.push(await dnsperf(xlatPort, file, seconds, serve.pid));
+      us.push(await dnsperf(lab.unbound64Port!, file, seconds, unboundPid));
     }
     const median = (rs: Result[]) => [...rs].sort((a, b) => a.qps - b.qps)[rs.length >> 1];
     const x = median(xs), u = median(us);
+    const perCpu = (rs: Result[]) =>
+      [...rs].map((r) => r.perCpu).sort((a, b) => a - b)[rs.length >> 1];
+    const xc = perCpu(xs), uc = perCpu(us);
+    const f = (n: number) => n.toFixed(0).padStart(7);
     rows.push(
-      `${mix.padEnd(10)} xlat64 ${x.qps.toFixed(0).padStart(7)} qps ${
-        x.latencyMs.toFixed(3)
-      } ms lost ${x.lost} | ` +
-        `unbound-dns64 ${u.qps.toFixed(0).padStart(7)} qps ${
-          u.latencyMs.toFixed(3)
-        } ms lost ${u.lost} | ratio ${(x.qps / u.qps).toFixed(2)}`,
+      `${mix.padEnd(10)} xlat64 ${f(x.qps)} qps ${x.latencyMs.toFixed(3)} ms lost ${x.lost} ` +
+        `${f(xc)} q/cpu-s | unbound-dns64 ${f(u.qps)} qps ${u.latencyMs.toFixed(3)} ms ` +
+        `lost ${u.lost} ${f(uc)} q/cpu-s | ratio qps ${(x.qps / u.qps).toFixed(2)} ` +
+        `per-cpu ${(xc / uc).toFixed(2)}`,
     );
   }
   console.log(rows.join("\n"));
