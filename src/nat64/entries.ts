@@ -1,5 +1,8 @@
 // The records the NAT64 tables hold (RFC 6146 2: BIB entries and session table entries),
 // as flat objects of numbers so that a million of them stay small and monomorphic.
+// Addresses are kept as int32 and keys as 30-bit hashes: V8 small integers, stored
+// inline, where a uint32 above 2^31 or a 50-bit key would each cost a 16-byte heap box.
+import { key4 } from "./pool4.ts";
 
 /** One IPv6 host (an RFC 6888 subscriber): its address and what it holds. */
 export class Host {
@@ -25,15 +28,22 @@ export class Bib {
     readonly port6: number,
     /** 0 tcp, 1 udp, 2 icmp. */
     readonly proto: number,
-    readonly addr4: number,
+    /** IPv4 address as int32 (see addr4). */
+    readonly a4: number,
     /** IPv4-side port or ICMP identifier. */
     readonly port4: number,
-    /** key4(addr4, port4, proto): exact. */
-    readonly k4: number,
-    /** Hash of the IPv6 transport address and protocol. */
+    /** Index key of the IPv6 transport address (30-bit hash). */
     readonly k6: number,
     readonly isStatic: boolean,
   ) {}
+  /** The IPv4 address (uint32). */
+  get addr4(): number {
+    return this.a4 >>> 0;
+  }
+  /** key4(addr4, port4, proto): the exact IPv4 transport address key. */
+  get k4(): number {
+    return key4(this.a4, this.port4, this.proto);
+  }
 }
 
 /**
@@ -52,10 +62,14 @@ export class Session {
   tick = -1;
   constructor(
     readonly bib: Bib,
-    readonly raddr: number,
+    /** Remote IPv4 address as int32 (see raddr). */
+    readonly r4: number,
     readonly rport: number,
+    /** Index key (30-bit hash of the BIB's IPv4 side and the remote). */
     readonly key: number,
-    /** When the session was created (ms), for logs and snapshots. */
-    readonly created: number,
   ) {}
+  /** The remote IPv4 address (uint32). */
+  get raddr(): number {
+    return this.r4 >>> 0;
+  }
 }

@@ -49,3 +49,22 @@ export function secretWords(n: number, seed?: number): Uint32Array {
   else for (let i = 0; i < n; i++) w[i] = fmix(mix(seed | 0, i + 1));
   return w;
 }
+
+/** A keyed 30-bit hash of six words: always a V8 small integer, so Map keys never box. */
+export function hash30(
+  s: number,
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  e: number,
+  f: number,
+): number {
+  let h = mix(s, a);
+  h = mix(h, b);
+  h = mix(h, c);
+  h = mix(h, d);
+  h = mix(h, e);
+  h = mix(h, f);
+  return fmix(h) & 0x3fffffff;
+}

@@ -2,16 +2,17 @@
 // pool4 port allocation, RFC 6888 per-host limits, address-dependent filtering, expiry.
 // Pure: time comes in as `now` (ms); nothing here does I/O or sets timers.
 //
-// Indexes (all O(1)):
-//   bib4:  key4(addr, port, proto) -> Bib           exact numeric key
-//   bib6:  hash(IPv6 addr, port, proto) -> Bib      keyed 53-bit hash, collisions chained
-//   sess:  hash(bib.k4, remote addr, port) -> Session  same; serves both directions
-//   hosts: hash(IPv6 addr) -> Host                  per-subscriber counters
-//   adf:   hash(bib.k4, remote addr) -> count       only with address-dependent filtering
+// Indexes (all O(1)), keyed by keyed 30-bit hashes (V8 small integers: no boxing on
+// lookup), colliding entries chained in an array and told apart by their fields:
+//   bib4:  hash(IPv4 addr, port, proto) -> Bib
+//   bib6:  hash(IPv6 addr, port, proto) -> Bib
+//   sess:  hash(BIB's IPv4 side, remote addr, port) -> Session   serves both directions
+//   hosts: hash(IPv6 addr) -> Host                   per-subscriber counters
+//   adf:   53-bit hash(BIB, remote addr) -> count    only with address-dependent filtering
 import type { StaticBibEntry } from "../config/types.ts";
 import { Bib, Host, Session } from "./entries.ts";
-import { hash6, secretWords } from "./hash.ts";
-import { key4, P_ICMP, Pool4, type ProtoIndex, protoIndex } from "./pool4.ts";
+import { hash30, hash6, secretWords } from "./hash.ts";
+import { key4Addr, key4Port, P_ICMP, Pool4, type ProtoIndex, protoIndex } from "./pool4.ts";
 import type { Pool4Entry } from "../config/types.ts";
 import { DEFAULT_TIMEOUTS, type Nat64Timeouts } from "./timeouts.ts";
 import { TimerWheel } from "./wheel.ts";
@@ -77,14 +78,16 @@ export class Nat64Tables {
   /** Reason of the last failed create* call (FAIL.*). */
   failure = 0;
 
-  readonly #bib4 = new Map<number, Bib>();
+  readonly #bib4 = new Map<number, Slot<Bib>>();
   readonly #bib6 = new Map<number, Slot<Bib>>();
   readonly #sess = new Map<number, Slot<Session>>();
   readonly #hosts = new Map<number, Slot<Host>>();
   readonly #adf = new Map<number, number>();
   readonly #s: Uint32Array;
   #sessions = 0;
-  readonly #inUse = (k: number): boolean => this.#bib4.has(k);
+  #bibs = 0;
+  readonly #inUse = (k: number): boolean =>
+    this.findBib4((k & 3) as ProtoIndex, key4Addr(k), key4Port(k)) !== null;
   readonly #expired = (s: Session): void => this.#expire(s);
   #now = 0;
 
@@ -133,7 +136,7 @@ export class Nat64Tables {
   }
 
   get bibCount(): number {
-    return this.#bib4.size;
+    return this.#bibs;
   }
   get sessionCount(): number {
     return this.#sessions;
@@ -178,7 +181,11 @@ export class Nat64Tables {
   // ---- BIB ----
 
   #bib6Key(a0: number, a1: number, a2: number, a3: number, port: number, proto: number): number {
-    return hash6(this.#s[2], this.#s[3], a0, a1, a2, a3, port, proto);
+    return hash30(this.#s[2], a0, a1, a2, a3, port, proto);
+  }
+
+  #bib4Key(a4: number, port: number, proto: number): number {
+    return hash30(this.#s[3], a4, port, proto, 0, 0, 0);
   }
 
   /** BIB entry of the IPv6 transport address (b[off..off+16), port); RFC 6146 3.5.1. */
@@ -193,7 +200,12 @@ export class Nat64Tables {
 
   /** BIB entry of the IPv4 transport address (addr, port). */
   findBib4(proto: ProtoIndex, addr: number, port: number): Bib | null {
-    return this.#bib4.get(key4(addr, port, proto)) ?? null;
+    const a = addr | 0;
+    const v = this.#bib4.get(this.#bib4Key(a, port, proto));
+    if (v === undefined) return null;
+    if (!Array.isArray(v)) return v.a4 === a && v.port4 === port && v.proto === proto ? v : null;
+    for (const e of v) if (e.a4 === a && e.port4 === port && e.proto === proto) return e;
+    return null;
   }
 
   /**
@@ -225,16 +237,23 @@ export class Nat64Tables {
       this.failure = FAIL.pool4;
       return null;
     }
-    return this.#insertBib(host, proto, port, k4, false, now);
+    return this.#insertBib(host, proto, port, key4Addr(k4), key4Port(k4), false, now);
   }
 
-  #insertBib(host: Host, proto: number, port: number, k4: number, isStatic: boolean, now: number) {
+  #insertBib(
+    host: Host,
+    proto: number,
+    port: number,
+    addr4: number,
+    port4: number,
+    isStatic: boolean,
+    now: number,
+  ): Bib {
     const k6 = this.#bib6Key(host.a0, host.a1, host.a2, host.a3, port, proto);
-    const addr4 = Math.floor(k4 / 262144);
-    const port4 = Math.floor(k4 / 4) & 0xffff;
-    const e = new Bib(host, port, proto, addr4, port4, k4, k6, isStatic);
-    this.#bib4.set(k4, e);
+    const e = new Bib(host, port, proto, addr4 | 0, port4, k6, isStatic);
+    addTo(this.#bib4, this.#bib4Key(e.a4, port4, proto), e);
     addTo(this.#bib6, k6, e);
+    this.#bibs++;
     if (!isStatic) host.ports++;
     if (this.log !== null) this.log("bib-add", e, null, now);
     return e;
@@ -249,8 +268,10 @@ export class Nat64Tables {
     addr4: number,
     port4: number,
   ): Bib | null {
-    const k4 = key4(addr4, port4, proto);
-    if (this.#bib4.has(k4) || this.findBib6(proto, addr6, off, port6) !== null) return null;
+    if (
+      this.findBib4(proto, addr4, port4) !== null ||
+      this.findBib6(proto, addr6, off, port6) !== null
+    ) return null;
     const host = this.#host(
       word(addr6, off),
       word(addr6, off + 4),
@@ -258,7 +279,7 @@ export class Nat64Tables {
       word(addr6, off + 12),
       true,
     )!;
-    return this.#insertBib(host, proto, port6, k4, true, this.#now);
+    return this.#insertBib(host, proto, port6, addr4, port4, true, this.#now);
   }
 
   /** Restores a dynamic BIB entry with a given IPv4 side (snapshots); null if taken. */
@@ -270,15 +291,17 @@ export class Nat64Tables {
     port4: number,
     now: number,
   ): Bib | null {
-    const k4 = key4(addr4, port4, proto);
-    if (this.#bib4.has(k4) || this.findBib6(proto, addr6, 0, port6) !== null) return null;
+    if (
+      this.findBib4(proto, addr4, port4) !== null || this.findBib6(proto, addr6, 0, port6) !== null
+    ) return null;
     const host = this.#host(word(addr6, 0), word(addr6, 4), word(addr6, 8), word(addr6, 12), true)!;
-    return this.#insertBib(host, proto, port6, k4, false, now);
+    return this.#insertBib(host, proto, port6, addr4, port4, false, now);
   }
 
   #deleteBib(e: Bib, now: number): void {
-    this.#bib4.delete(e.k4);
+    removeFrom(this.#bib4, this.#bib4Key(e.a4, e.port4, e.proto), e);
     removeFrom(this.#bib6, e.k6, e);
+    this.#bibs--;
     if (!e.isStatic) e.host.ports--;
     this.#releaseHost(e.host);
     if (this.log !== null) this.log("bib-del", e, null, now);
@@ -286,32 +309,35 @@ export class Nat64Tables {
 
   /** Deletes a dynamic BIB entry that has no sessions (one made for a packet that failed). */
   releaseBib(e: Bib, now: number): void {
-    if (e.sessions === 0 && !e.isStatic && this.#bib4.get(e.k4) === e) this.#deleteBib(e, now);
+    if (
+      e.sessions === 0 && !e.isStatic && this.findBib4(e.proto as ProtoIndex, e.a4, e.port4) === e
+    ) this.#deleteBib(e, now);
   }
 
   *bibs(): IterableIterator<Bib> {
-    yield* this.#bib4.values();
+    for (const v of this.#bib4.values()) {
+      if (Array.isArray(v)) yield* v;
+      else yield v;
+    }
   }
 
   // ---- sessions ----
 
-  #sessKey(k4: number, raddr: number, rport: number): number {
-    return hash6(this.#s[4], this.#s[5], Math.floor(k4 / 4294967296), k4 | 0, raddr, rport, 0, 0);
+  #sessKey(bib: Bib, r4: number, rport: number): number {
+    return hash30(this.#s[4], bib.a4, bib.port4, bib.proto, r4, rport, 0);
   }
 
-  #adfKey(k4: number, raddr: number): number {
-    return hash6(this.#s[4], this.#s[5], Math.floor(k4 / 4294967296), k4 | 0, raddr, 0, 1, 0);
+  #adfKey(bib: Bib, r4: number): number {
+    return hash6(this.#s[4], this.#s[5], bib.a4, bib.port4, bib.proto, r4, 1, 0);
   }
 
   /** The session of `bib` with the remote IPv4 transport address (raddr, rport). */
   findSession(bib: Bib, raddr: number, rport: number): Session | null {
-    raddr >>>= 0;
-    const v = this.#sess.get(this.#sessKey(bib.k4, raddr, rport));
+    const r4 = raddr | 0;
+    const v = this.#sess.get(this.#sessKey(bib, r4, rport));
     if (v === undefined) return null;
-    if (!Array.isArray(v)) {
-      return v.bib === bib && v.raddr === raddr && v.rport === rport ? v : null;
-    }
-    for (const s of v) if (s.bib === bib && s.raddr === raddr && s.rport === rport) return s;
+    if (!Array.isArray(v)) return v.bib === bib && v.r4 === r4 && v.rport === rport ? v : null;
+    for (const s of v) if (s.bib === bib && s.r4 === r4 && s.rport === rport) return s;
     return null;
   }
 
@@ -332,8 +358,8 @@ export class Nat64Tables {
       this.failure = FAIL.sessionLimit;
       return null;
     }
-    raddr >>>= 0;
-    const s = new Session(bib, raddr, rport, this.#sessKey(bib.k4, raddr, rport), now);
+    const r4 = raddr | 0;
+    const s = new Session(bib, r4, rport, this.#sessKey(bib, r4, rport));
     s.expires = now + lifetime;
     s.state = state;
     addTo(this.#sess, s.key, s);
@@ -341,7 +367,7 @@ export class Nat64Tables {
     h.sessions++;
     this.#sessions++;
     if (this.adf) {
-      const k = this.#adfKey(bib.k4, raddr);
+      const k = this.#adfKey(bib, r4);
       this.#adf.set(k, (this.#adf.get(k) ?? 0) + 1);
     }
     this.wheel.insert(s);
@@ -361,7 +387,7 @@ export class Nat64Tables {
    * filtering only packets from an address the IPv6 host has a session with.
    */
   allows(bib: Bib, raddr: number): boolean {
-    return !this.adf || (this.#adf.get(this.#adfKey(bib.k4, raddr >>> 0)) ?? 0) > 0;
+    return !this.adf || (this.#adf.get(this.#adfKey(bib, raddr | 0)) ?? 0) > 0;
   }
 
   #deleteSession(s: Session, now: number): void {
@@ -371,7 +397,7 @@ export class Nat64Tables {
     bib.host.sessions--;
     this.#sessions--;
     if (this.adf) {
-      const k = this.#adfKey(bib.k4, s.raddr);
+      const k = this.#adfKey(bib, s.r4);
       const n = (this.#adf.get(k) ?? 1) - 1;
       if (n > 0) this.#adf.set(k, n);
       else this.#adf.delete(k);
