@@ -43,8 +43,9 @@ const yieldToEventLoop = (): Promise<void> =>
 let onAnswer: (seq: number, resp: Uint8Array | null) => void = () => {};
 let onStore: (m: Extract<ToWorker, { kind: "store" }>) => void = () => {};
 
-/** Reused for IPv4 clients so the hit path allocates nothing for the address. */
+/** Reused client addresses, so the hit path allocates nothing for them. */
 const v4Client: { v: 4; a: number } = { v: 4, a: 0 };
+const v6Client: { v: 6; a: Uint8Array } = { v: 6, a: new Uint8Array(16) };
 
 function clientOf(addrs: Uint8Array, i: number): IpAddr | null {
   const off = i * ADDR_SLOT;
@@ -55,7 +56,10 @@ function clientOf(addrs: Uint8Array, i: number): IpAddr | null {
       0;
     return v4Client;
   }
-  if (fam === AF_INET6) return { v: 6, a: addrs.subarray(off + 8, off + 24) };
+  if (fam === AF_INET6) {
+    for (let k = 0; k < 16; k++) v6Client.a[k] = addrs[off + 8 + k];
+    return v6Client;
+  }
   return null;
 }
 
@@ -146,7 +150,7 @@ async function serve(dns: DnsOptions, dns64: Dns64Options): Promise<void> {
         const w = ip ? h.answerCached(q, len, ip, "udp", out, now) : 0;
         if (w > 0) {
           tx.lens[i] = w;
-          tx.addrs.set(rx.addrs.subarray(i * ADDR_SLOT, (i + 1) * ADDR_SLOT), i * ADDR_SLOT);
+          for (let k = i * ADDR_SLOT; k < (i + 1) * ADDR_SLOT; k++) tx.addrs[k] = rx.addrs[k];
           m.fastPathAnswers++;
           continue;
         }
