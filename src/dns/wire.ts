@@ -503,21 +503,6 @@ export function ttlOffsets(b: Uint8Array): number[] | null {
   }
 }
 
-/** End offset of the single question of a query (HEADER_LEN + name + 4), or -1. */
-export function questionEnd(b: Uint8Array): number {
-  if (b.length < HEADER_LEN + 5) return -1;
-  let pos = HEADER_LEN;
-  for (;;) {
-    if (pos >= b.length) return -1;
-    const l = b[pos];
-    if (l === 0) break;
-    if (l > MAX_LABEL_LEN) return -1;
-    pos += l + 1;
-  }
-  const end = pos + 5;
-  return end <= b.length ? end : -1;
-}
-
 // ---- builders -----------------------------------------------------------------------
 
 export function rr(name: string, type: number, ttl: number, data: Uint8Array): ResourceRecord {
