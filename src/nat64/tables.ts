@@ -31,6 +31,8 @@ export interface TableOptions {
   readonly seed?: number;
   /** Timer wheel granularity (ms). */
   readonly tickMs?: number;
+  /** Tests: masks the index keys so that entries collide (exercises the chaining). */
+  readonly keyMask?: number;
 }
 
 export type LogKind = "bib-add" | "bib-del" | "session-add" | "session-del";
@@ -84,6 +86,7 @@ export class Nat64Tables {
   readonly #hosts = new Map<number, Slot<Host>>();
   readonly #adf = new Map<number, number>();
   readonly #s: Uint32Array;
+  readonly #mask: number;
   #sessions = 0;
   #bibs = 0;
   readonly #inUse = (k: number): boolean =>
@@ -99,6 +102,7 @@ export class Nat64Tables {
     this.adf = o.addressDependentFiltering ?? false;
     this.wheel = new TimerWheel(o.tickMs ?? 1000);
     this.#s = secretWords(8, o.seed);
+    this.#mask = o.keyMask ?? 0x3fffffff;
     for (const e of o.staticBib ?? []) {
       const a = e.ipv6.addr;
       this.addStaticBib(protoIndex(e.protocol), a, 0, e.ipv6.port, e.ipv4.addr, e.ipv4.port);
@@ -150,7 +154,7 @@ export class Nat64Tables {
   // ---- hosts ----
 
   #hostKey(a0: number, a1: number, a2: number, a3: number): number {
-    return hash6(this.#s[0], this.#s[1], a0, a1, a2, a3, 0, 0x686f7374);
+    return hash6(this.#s[0], this.#s[1], a0, a1, a2, a3, 0, 0x686f7374) % (this.#mask + 1);
   }
 
   #host(a0: number, a1: number, a2: number, a3: number, create: boolean): Host | null {
@@ -181,11 +185,11 @@ export class Nat64Tables {
   // ---- BIB ----
 
   #bib6Key(a0: number, a1: number, a2: number, a3: number, port: number, proto: number): number {
-    return hash30(this.#s[2], a0, a1, a2, a3, port, proto);
+    return hash30(this.#s[2], a0, a1, a2, a3, port, proto) & this.#mask;
   }
 
   #bib4Key(a4: number, port: number, proto: number): number {
-    return hash30(this.#s[3], a4, port, proto, 0, 0, 0);
+    return hash30(this.#s[3], a4, port, proto, 0, 0, 0) & this.#mask;
   }
 
   /** BIB entry of the IPv6 transport address (b[off..off+16), port); RFC 6146 3.5.1. */
@@ -324,7 +328,7 @@ export class Nat64Tables {
   // ---- sessions ----
 
   #sessKey(bib: Bib, r4: number, rport: number): number {
-    return hash30(this.#s[4], bib.a4, bib.port4, bib.proto, r4, rport, 0);
+    return hash30(this.#s[4], bib.a4, bib.port4, bib.proto, r4, rport, 0) & this.#mask;
   }
 
   #adfKey(bib: Bib, r4: number): number {
