@@ -28,6 +28,63 @@ interface CompareRow {
   rules?: string[];
 }
 
+interface Compared {
+  summary: { unexpected: number; ttl_mismatch: number; rows: CompareRow[] };
+  report: string;
+}
+
+/**
+ * Runs the corpus through the namespace translator (TAYGA, or xlat64 with `extra`) and
+ * compares with the replay output. One retry on a failed capture or on differences: the
+ * capture attributes outputs by time, and a starved machine can delay one past its slot
+ * (a real difference is deterministic and fails twice).
+ */
+async function captureAndCompare(
+  dir: string,
+  corpus: { pcap: string; json: string },
+  capOut: string,
+  replayOut: string,
+  extra: string[],
+): Promise<Compared> {
+  let last = "";
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const log = `${dir}/translator.log`;
+    const t = await run(PYTHON, [
+      "-W",
+      "ignore",
+      `${TOOLS}tayga_run.py`,
+      corpus.pcap,
+      capOut,
+      log,
+      ...extra,
+    ], { DENO: Deno.execPath() });
+    if (t.code !== 0) {
+      last = `tayga_run.py (exit ${t.code}): ${t.stderr}\n` +
+        (await Deno.readTextFile(log).catch(() => ""));
+      console.warn(`attempt ${attempt}: ${last.slice(0, 2000)}`);
+      continue;
+    }
+    const live = extra.length > 0 ? ["--live"] : [];
+    const c = await run(PYTHON, [
+      "-W",
+      "ignore",
+      `${TOOLS}compare.py`,
+      ...live,
+      corpus.json,
+      capOut,
+      replayOut,
+    ]);
+    const lines = c.stdout.trim().split("\n");
+    const summary = JSON.parse(lines[lines.length - 1]);
+    const report = lines.slice(0, -1).join("\n");
+    if ((summary.unexpected === 0 && summary.ttl_mismatch === 0) || attempt === 2) {
+      return { summary, report };
+    }
+    console.warn(`attempt ${attempt} differed, retrying once:\n${report.slice(0, 3000)}`);
+  }
+  throw new Error(last);
+}
+
 Deno.test({
   name: "TAYGA diff: xlat64 replay matches TAYGA 0.9.2 except for RFC 7915-justified rules " +
     "(needs root)",
@@ -36,21 +93,6 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "xlat64-tayga-diff-" });
     try {
       const corpus = await makeCorpus(dir);
-      const taygaOut = `${dir}/tayga.pcap`;
-      const t = await run(PYTHON, [
-        "-W",
-        "ignore",
-        `${TOOLS}tayga_run.py`,
-        corpus.pcap,
-        taygaOut,
-        `${dir}/tayga.log`,
-      ]);
-      assert.equal(
-        t.code,
-        0,
-        `tayga_run.py: ${t.stderr}\n${await Deno.readTextFile(`${dir}/tayga.log`).catch(() => "")}`,
-      );
-
       const cfg = `${dir}/siit.toml`;
       await Deno.writeTextFile(cfg, SIIT_CONFIG);
       const xlatOut = `${dir}/xlat64.pcap`;
@@ -66,17 +108,8 @@ Deno.test({
       ]);
       assert.equal(r.code, 0, `xlat64 replay: ${r.stderr}`);
 
-      const c = await run(PYTHON, [
-        "-W",
-        "ignore",
-        `${TOOLS}compare.py`,
-        corpus.json,
-        taygaOut,
-        xlatOut,
-      ]);
-      const lines = c.stdout.trim().split("\n");
-      const summary = JSON.parse(lines[lines.length - 1]);
-      const report = lines.slice(0, -1).join("\n");
+      const taygaOut = `${dir}/tayga.pcap`;
+      const { summary, report } = await captureAndCompare(dir, corpus, taygaOut, xlatOut, []);
       const rows: CompareRow[] = summary.rows;
 
       // TAYGA really ran: most cases were translated by it and compared equal.
@@ -84,7 +117,6 @@ Deno.test({
       assert.ok(taygaEmitted >= 20, `only ${taygaEmitted} identical translated cases\n${report}`);
       assert.equal(summary.unexpected, 0, report);
       assert.equal(summary.ttl_mismatch, 0, report);
-      assert.equal(c.code, 0, `${report}\n${c.stderr}`);
 
       // The comparison can fail: one changed payload byte in xlat64's first output.
       const bytes = await Deno.readFile(xlatOut);
@@ -116,23 +148,6 @@ Deno.test({
       const corpus = await makeCorpus(dir);
       const cfg = `${dir}/live.toml`;
       await Deno.writeTextFile(cfg, LIVE_CONFIG);
-      const liveOut = `${dir}/live.pcap`;
-      const log = `${dir}/xlat64.log`;
-      const t = await run(PYTHON, [
-        "-W",
-        "ignore",
-        `${TOOLS}tayga_run.py`,
-        corpus.pcap,
-        liveOut,
-        log,
-        "--xlat64",
-        cfg,
-      ], { DENO: Deno.execPath() });
-      assert.equal(
-        t.code,
-        0,
-        `tayga_run.py --xlat64: ${t.stderr}\n${await Deno.readTextFile(log).catch(() => "")}`,
-      );
       const replayOut = `${dir}/replay.pcap`;
       const r = await run(Deno.execPath(), [
         "run",
@@ -145,18 +160,13 @@ Deno.test({
         replayOut,
       ]);
       assert.equal(r.code, 0, `xlat64 replay: ${r.stderr}`);
-      const c = await run(PYTHON, [
-        "-W",
-        "ignore",
-        `${TOOLS}compare.py`,
-        "--live",
-        corpus.json,
-        liveOut,
+      const { summary, report } = await captureAndCompare(
+        dir,
+        corpus,
+        `${dir}/live.pcap`,
         replayOut,
-      ]);
-      const lines = c.stdout.trim().split("\n");
-      const summary = JSON.parse(lines[lines.length - 1]);
-      const report = lines.slice(0, -1).join("\n");
+        ["--xlat64", cfg],
+      );
       const rows: CompareRow[] = summary.rows;
       const translated = rows.filter((x) => x.status === "same" && (x.packets ?? 0) > 0).length;
       assert.ok(translated >= 40, `only ${translated} identical translated cases\n${report}`);
