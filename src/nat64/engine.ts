@@ -35,6 +35,23 @@ export interface Nat64Extras {
   readonly log?: LogHook;
 }
 
+export interface PerProto {
+  readonly tcp: number;
+  readonly udp: number;
+  readonly icmp: number;
+}
+
+export interface Nat64Gauges {
+  readonly bibs: PerProto;
+  readonly sessions: PerProto;
+  /** Transport addresses pool4 offers per protocol (BIB entries can use at most this). */
+  readonly pool4Capacity: PerProto;
+  /** IPv6 hosts holding a BIB entry or session. */
+  readonly hosts: number;
+  /** Unsolicited IPv4 SYNs waiting (RFC 6146 3.5.2.2). */
+  readonly heldSyns: number;
+}
+
 export class Nat64 implements PacketEngine {
   readonly tables: Nat64Tables;
   translator: Translator;
@@ -105,6 +122,23 @@ export class Nat64 implements PacketEngine {
     } catch {
       this.stats.drop(DROP.internal_error, false);
     }
+  }
+
+  /** Table sizes for /status and /metrics (hosts is O(hosts): for polling, not per packet). */
+  gauges(): Nat64Gauges {
+    const t = this.tables;
+    const p = t.pool4;
+    return {
+      bibs: { tcp: t.bibsByProto[0], udp: t.bibsByProto[1], icmp: t.bibsByProto[2] },
+      sessions: {
+        tcp: t.sessionsByProto[0],
+        udp: t.sessionsByProto[1],
+        icmp: t.sessionsByProto[2],
+      },
+      pool4Capacity: { tcp: p.capacity(0), udp: p.capacity(1), icmp: p.capacity(2) },
+      hosts: t.hostCount,
+      heldSyns: this.syns.size,
+    };
   }
 
   /** ICMP errors queued by tick() that have not left yet. */

@@ -89,6 +89,9 @@ export class Nat64Tables {
   readonly #mask: number;
   #sessions = 0;
   #bibs = 0;
+  /** Per protocol (tcp, udp, icmp): BIB entries and sessions. */
+  readonly bibsByProto = [0, 0, 0];
+  readonly sessionsByProto = [0, 0, 0];
   readonly #inUse = (k: number): boolean =>
     this.findBib4((k & 3) as ProtoIndex, key4Addr(k), key4Port(k)) !== null;
   readonly #expired = (s: Session): void => this.#expire(s);
@@ -258,6 +261,7 @@ export class Nat64Tables {
     addTo(this.#bib4, this.#bib4Key(e.a4, port4, proto), e);
     addTo(this.#bib6, k6, e);
     this.#bibs++;
+    this.bibsByProto[proto]++;
     if (!isStatic) host.ports++;
     if (this.log !== null) this.log("bib-add", e, null, now);
     return e;
@@ -306,6 +310,7 @@ export class Nat64Tables {
     removeFrom(this.#bib4, this.#bib4Key(e.a4, e.port4, e.proto), e);
     removeFrom(this.#bib6, e.k6, e);
     this.#bibs--;
+    this.bibsByProto[e.proto]--;
     if (!e.isStatic) e.host.ports--;
     this.#releaseHost(e.host);
     if (this.log !== null) this.log("bib-del", e, null, now);
@@ -370,6 +375,7 @@ export class Nat64Tables {
     bib.sessions++;
     h.sessions++;
     this.#sessions++;
+    this.sessionsByProto[bib.proto]++;
     if (this.adf) {
       const k = this.#adfKey(bib, r4);
       this.#adf.set(k, (this.#adf.get(k) ?? 0) + 1);
@@ -400,6 +406,7 @@ export class Nat64Tables {
     bib.sessions--;
     bib.host.sessions--;
     this.#sessions--;
+    this.sessionsByProto[bib.proto]--;
     if (this.adf) {
       const k = this.#adfKey(bib, s.r4);
       const n = (this.#adf.get(k) ?? 1) - 1;

@@ -342,3 +342,19 @@ Deno.test("reconfigure keeps sessions and applies new timeouts", () => {
     h.e.reconfigure({ ...opts, nat64: { ...opts.nat64, addressDependentFiltering: true } })
   );
 });
+
+Deno.test("gauges: BIB entries, sessions per protocol, hosts, held SYNs, pool4 capacity", () => {
+  const h = new Nat64Harness();
+  h.one(udpOut(1000, 1));
+  h.one(udpOut(1000, 2));
+  h.one(tcpOut(SYN));
+  h.one(build.icmp6Echo({ src: H2, dst: p6(Z), ident: 1 }));
+  h.run(tcpIn(SYN, 62222));
+  assert.deepEqual(h.e.gauges(), {
+    bibs: { tcp: 1, udp: 1, icmp: 1 },
+    sessions: { tcp: 1, udp: 2, icmp: 1 },
+    pool4Capacity: { tcp: 4535, udp: 4535, icmp: 4535 },
+    hosts: 2,
+    heldSyns: 1,
+  });
+});
