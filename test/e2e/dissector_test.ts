@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as B from "../../src/packet/build.ts";
-import { writePcap } from "../../src/packet/pcap.ts";
+import { PcapWriter, writePcap } from "../../src/packet/pcap.ts";
+import { PacketBatch } from "../../src/packet/batch.ts";
+import { parseConfig } from "../../src/config/mod.ts";
+import { toNat64EngineOptions } from "../../src/nat64/options.ts";
+import { createEngine } from "../../src/io/engines.ts";
+import { Stats } from "../../src/xlat/stats.ts";
+import { TCP_FLAG } from "../../src/packet/l4.ts";
 import {
   haveCommand,
   haveScapy,
@@ -352,6 +358,143 @@ Deno.test({
       const sc = await scapyProblems(out);
       assert.deepEqual(sc.lines, [], sc.lines.slice(0, 20).join("\n"));
       assert.ok(sc.summary.inner_packets >= 100);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// Stateful NAT64 rewrites ports and identifiers as well as addresses, in the packet and in
+// the packet quoted by an ICMP error: flows are opened from IPv6, answered from IPv4
+// (replies and ICMPv4 errors quoting the translated packets), and everything the engine
+// emits goes to the outside dissectors.
+const NAT64_CONFIG = `mode = "nat64"
+[translator]
+pool6 = "2001:db8:64::/96"
+[[nat64.pool4]]
+prefix = "192.0.2.2/32"
+ports = "61001-65535"
+protocols = ["tcp", "udp", "icmp"]
+[dns]
+listen = []
+`;
+
+const flow6 = fc.record({
+  host: fc.integer({ min: 2, max: 200 }),
+  server: fc.integer({ min: 1, max: 250 }),
+  k: fc.integer({ min: 0, max: 2 }),
+  d: data(1200),
+  sp: fc.integer({ min: 1024, max: 65535 }),
+  cut: fc.integer({ min: 28, max: 548 }),
+  te: fc.constantFrom([3, 1], [3, 3], [3, 4], [3, 13], [11, 0], [12, 0]),
+});
+
+Deno.test({
+  name: "dissector: NAT64 mode (flows from IPv6, replies and ICMPv4 errors from IPv4) emits " +
+    "packets tshark and scapy accept",
+  ignore: !ready,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "xlat64-dissector-nat64-" });
+    try {
+      const cfg = parseConfig(NAT64_CONFIG, "nat64.toml");
+      const engine = createEngine("nat64", toNat64EngineOptions(cfg), new Stats());
+      const out = new PacketBatch(64);
+      const w = new PcapWriter();
+      let now = 1_000_000;
+      let emitted = 0;
+      const counts = { out4: 0, back6: 0, errors6: 0, errors4: 0 };
+      const push = (pkt: Uint8Array): Uint8Array[] => {
+        out.clear();
+        engine.translate(pkt, pkt.length, out, now);
+        const pkts = out.packets();
+        for (const q of pkts) w.write(q, now * 1e6);
+        emitted += pkts.length;
+        now += 1;
+        return pkts;
+      };
+      for (const f of fc.sample(flow6, { seed: SEED, numRuns: Math.max(150, RUNS / 2) })) {
+        const h6 = `2001:db8:1::${f.host.toString(16)}`;
+        const s4 = `198.51.100.${f.server}`;
+        const s6 = `2001:db8:64::c633:64${f.server.toString(16).padStart(2, "0")}`;
+        const first = f.k === 0
+          ? B.udp6({ src: h6, dst: s6, sport: f.sp, dport: 9, payload: f.d })
+          : f.k === 1
+          ? B.tcp6({ src: h6, dst: s6, sport: f.sp, dport: 9, flags: TCP_FLAG.SYN, seq: f.sp })
+          : B.icmp6Echo({ src: h6, dst: s6, ident: f.sp, seq: 1, payload: f.d });
+        const v4 = push(first).filter((q) => q[0] >> 4 === 4 && (q[9] !== 1 || q[20] === 8));
+        if (v4.length !== 1) continue;
+        counts.out4++;
+        const o = v4[0];
+        const nat = (o[12] << 24 | o[13] << 16 | o[14] << 8 | o[15]) >>> 0;
+        const natPort = (o[20] << 8) | o[21];
+        // The server answers the translated packet...
+        const reply = f.k === 0
+          ? B.udp4({ src: s4, dst: nat, sport: 9, dport: natPort, df: true, payload: f.d })
+          : f.k === 1
+          ? B.tcp4({
+            src: s4,
+            dst: nat,
+            sport: 9,
+            dport: natPort,
+            df: true,
+            flags: TCP_FLAG.SYN | TCP_FLAG.ACK,
+            seq: 77,
+            ack: f.sp + 1,
+          })
+          : B.icmp4Echo({
+            src: s4,
+            dst: nat,
+            reply: true,
+            ident: (o[24] << 8) | o[25],
+            seq: 1,
+            payload: f.d,
+          });
+        const back = push(reply).filter((q) => q[0] >> 4 === 6);
+        counts.back6 += back.length;
+        for (const q of back) {
+          // Back to the flow's own host and port (or echo identifier): RFC 6146 3.7.
+          assert.deepEqual(q.subarray(24, 40), B.addr6(h6), "reply to the right host");
+          assert.equal(f.k === 2 ? (q[44] << 8) | q[45] : (q[42] << 8) | q[43], f.sp);
+        }
+        if (back.length === 1 && f.k === 0) {
+          // The IPv6 host refuses the reply: ICMPv6 Port Unreachable quoting it.
+          const refuse = B.icmp6Error({ src: h6, dst: s6, type: 1, code: 4, inner: back[0] });
+          counts.errors4 += push(refuse).filter((q) => q[0] >> 4 === 4 && q[9] === 1).length;
+        }
+        // ...and a router on the way reports an error about it, quoting it (cut short).
+        const err = B.icmp4Error({
+          src: "198.51.100.254",
+          dst: nat,
+          type: f.te[0],
+          code: f.te[1],
+          rest: f.te[0] === 3 && f.te[1] === 4 ? 1400 : f.te[0] === 12 ? 8 << 24 : 0,
+          inner: B.truncate(o, f.cut),
+        });
+        for (const q of push(err).filter((q) => q[0] >> 4 === 6 && q[6] === 58)) {
+          counts.errors6++;
+          // The quoted packet is the flow's own IPv6 packet again (RFC 6146 3.5.3).
+          assert.deepEqual(q.subarray(56, 72), B.addr6(h6), "error quotes the host's packet");
+          const at = f.k === 2 ? 92 : 88; // echo identifier or source port of the quote
+          if (q.length >= at + 2) {
+            assert.equal(
+              (q[at] << 8) | q[at + 1],
+              f.sp,
+              `quoted port/id, flow ${JSON.stringify({ ...f, d: f.d.length })}`,
+            );
+          }
+        }
+      }
+      assert.ok(counts.out4 >= 100, `only ${counts.out4} flows translated to IPv4`);
+      assert.ok(counts.back6 >= 80, `only ${counts.back6} replies translated back`);
+      assert.ok(counts.errors6 >= 50, `only ${counts.errors6} ICMPv4 errors translated`);
+      assert.ok(counts.errors4 >= 20, `only ${counts.errors4} ICMPv6 errors translated`);
+      const path = `${dir}/nat64.pcap`;
+      await Deno.writeFile(path, w.bytes());
+      const ts = await tsharkProblems(path);
+      assert.equal(ts.frames, emitted);
+      assert.deepEqual(ts.problems, [], ts.problems.slice(0, 20).join("\n"));
+      const sc = await scapyProblems(path);
+      assert.deepEqual(sc.lines, [], sc.lines.slice(0, 20).join("\n"));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
