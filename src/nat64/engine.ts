@@ -23,7 +23,11 @@ import { SynHold } from "./syn_hold.ts";
 import { parseSnapshot, type RestoreResult, restoreTables, serializeTables } from "./snapshot.ts";
 import { FAIL, type LogHook, Nat64Tables } from "./tables.ts";
 import { LIFE, lifeAction, nextState, TCP, tcpTransition } from "./tcp_fsm.ts";
-import { Tuple, tuple4, tuple6 } from "./tuple.ts";
+import { fragmented6, Tuple, tuple4, tuple6 } from "./tuple.ts";
+import { type FragFlow, FragTracker } from "./fragments.ts";
+
+const w32 = (b: Uint8Array, o: number): number =>
+  (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 export interface Nat64Extras {
   /** Fixes hash secrets and the translator's random sequences (tests, benchmarks). */
@@ -57,6 +61,7 @@ export class Nat64 implements PacketEngine {
   translator: Translator;
   mapper: Nat64Mapper;
   readonly syns: SynHold;
+  readonly frags: FragTracker;
   readonly #in6 = new Ipv6Info();
   readonly #inner6 = new Ipv6Info();
   readonly #in4 = new Ipv4Info();
@@ -69,6 +74,9 @@ export class Nat64 implements PacketEngine {
   readonly #extras: Nat64Extras;
   #now = 0;
   readonly #onHeldExpired = (pkt: Uint8Array): void => this.#refuseHeld(pkt);
+  readonly #onFragsLost = (v6: boolean, n: number): void => {
+    for (let k = 0; k < n; k++) this.stats.drop(DROP.nat64_fragment, v6);
+  };
 
   constructor(public opts: Nat64EngineOptions, readonly stats: Stats, extras: Nat64Extras = {}) {
     this.#extras = extras;
@@ -95,6 +103,8 @@ export class Nat64 implements PacketEngine {
     });
     this.#dropExternal = n.dropExternallyInitiatedTcp;
     this.syns = new SynHold(n.timeouts.tcpIncomingSyn, n.maxHeldSyns, extras.seed ?? 0x5eed);
+    // RFC 6146 3.4: fragments are kept at least FRAGMENT_MIN (2 s).
+    this.frags = new FragTracker(2000, 4096, 256, (extras.seed ?? 0xf7a9) ^ 0x55aa);
   }
 
   /** Same contract as Translator.translate: emits into `out`, counts, never throws. */
@@ -102,7 +112,9 @@ export class Nat64 implements PacketEngine {
     this.#now = now;
     const v6 = len >= 1 && len <= pkt.length && pkt[0] >> 4 === 6;
     try {
-      if (this.tables.wheel.due(now) || this.syns.size > 0) this.#expire(now);
+      if (this.tables.wheel.due(now) || this.syns.size > 0 || this.frags.size > 0) {
+        this.#expire(now);
+      }
       if (this.#pending.count > 0) this.#flush(out);
       if (v6) this.#from6(pkt, len, out, now);
       else if (len >= 1 && len <= pkt.length && pkt[0] >> 4 === 4) this.#from4(pkt, len, out, now);
@@ -160,6 +172,7 @@ export class Nat64 implements PacketEngine {
     this.#now = now;
     this.tables.expire(now);
     this.syns.expire(now, this.#onHeldExpired);
+    this.frags.expire(now, this.#onFragsLost);
   }
 
   #flush(out: PacketBatch): void {
@@ -215,6 +228,7 @@ export class Nat64 implements PacketEngine {
     const i = this.#in6;
     let r = parseIpv6(b, len, i);
     if (r !== 0) return this.translator.translate(b, len, out, now); // counts it
+    if (i.fragOffset !== 0) return this.#laterFragment6(b, len, i, out, now);
     const t = this.#t;
     r = tuple6(b, i, this.#inner6, this.mapper, t);
     if (r !== 0) return this.#dropIn(r, true, len);
@@ -270,11 +284,79 @@ export class Nat64 implements PacketEngine {
       const o = out.slots[k];
       if (o[0] >> 4 === 4) rewrite64(o, out.lens[k], bib.port4, t.error);
     }
+    if (fragmented6(i)) {
+      const src = i.off + 8;
+      const f = this.frags.flow(
+        true,
+        w32(b, src),
+        w32(b, src + 4),
+        w32(b, src + 8),
+        w32(b, src + 12),
+        t.remote4 | 0,
+        i.proto,
+        i.fragId | 0,
+        now,
+        true,
+      );
+      if (f !== null) this.#mapped(f, bib, out, now);
+      return;
+    }
     // RFC 6146 3.8: a destination in pool4 is one of our own BIB entries: hairpin.
     const last = out.count - 1;
     if (last >= first && out.slots[last][0] >> 4 === 4 && this.tables.pool4.hasAddress(t.remote4)) {
       this.#hairpin(out, now);
     }
+  }
+
+  /** A first fragment was mapped to `bib`: later fragments that waited for it follow it. */
+  #mapped(f: FragFlow, bib: Bib, out: PacketBatch, now: number): void {
+    f.bib = bib;
+    const w = this.frags.drain(f);
+    if (w === null) return;
+    for (const p of w) this.#fragmentVia(bib, f.v6, p, p.length, out, now);
+  }
+
+  /** Translates a non-first fragment with the addresses of its datagram's BIB entry. */
+  #fragmentVia(bib: Bib, v6: boolean, b: Uint8Array, len: number, out: PacketBatch, now: number) {
+    if (v6) this.mapper.local4 = bib.addr4;
+    else {
+      const h = bib.host;
+      this.mapper.setHost6(h.a0, h.a1, h.a2, h.a3);
+    }
+    this.translator.translate(b, len, out, now);
+  }
+
+  /** RFC 6146 3.4: a non-first IPv6 fragment: mapped by its first, or held until it comes. */
+  #laterFragment6(b: Uint8Array, len: number, i: Ipv6Info, out: PacketBatch, now: number): void {
+    const z = this.mapper.map6to4(b, i.off + 24, false);
+    if (z < 0) return this.#dropIn(-1 - z, true, len);
+    const src = i.off + 8;
+    const f = this.frags.flow(
+      true,
+      w32(b, src),
+      w32(b, src + 4),
+      w32(b, src + 8),
+      w32(b, src + 12),
+      z | 0,
+      i.proto,
+      i.fragId | 0,
+      now,
+      true,
+    );
+    this.#later(f, true, b, len, out, now);
+  }
+
+  #later(
+    f: FragFlow | null,
+    v6: boolean,
+    b: Uint8Array,
+    len: number,
+    out: PacketBatch,
+    now: number,
+  ): void {
+    if (f === null) return this.#dropIn(DROP.nat64_fragment, v6, len);
+    if (f.bib !== null) return this.#fragmentVia(f.bib, v6, b, len, out, now);
+    if (!this.frags.hold(f, b, len)) return this.#dropIn(DROP.nat64_fragment, v6, len);
   }
 
   /** RFC 6146 3.5.1: no BIB entry or session could be made: ICMPv6 Address Unreachable. */
@@ -339,6 +421,10 @@ export class Nat64 implements PacketEngine {
     const i = this.#in4;
     let r = parseIpv4(b, len, i);
     if (r !== 0) return this.translator.translate(b, len, out, now);
+    if (i.fragOffset !== 0) {
+      const f = this.frags.flow(false, i.src | 0, 0, 0, 0, i.dst | 0, i.proto, i.id, now, true);
+      return this.#later(f, false, b, len, out, now);
+    }
     const t = this.#t;
     r = tuple4(b, i, this.#inner4, t);
     if (r !== 0) return this.#dropIn(r, false, len);
@@ -416,6 +502,10 @@ export class Nat64 implements PacketEngine {
     for (let k = first; k < out.count; k++) {
       const o = out.slots[k];
       if (o[0] >> 4 === 6) rewrite46(o, out.lens[k], e.port6, t.error);
+    }
+    if (i.mf) {
+      const f = this.frags.flow(false, i.src | 0, 0, 0, 0, i.dst | 0, i.proto, i.id, now, true);
+      if (f !== null) this.#mapped(f, e, out, now);
     }
   }
 

@@ -35,6 +35,7 @@ function swapL4(o: Uint8Array, len: number, l4: number, proto: number, dst: bool
 
 /** 6->4 result o[0..len): the source port (or identifier) becomes `port`. */
 export function rewrite64(o: Uint8Array, len: number, port: number, error: boolean): void {
+  if ((rd16(o, 6) & 0x1fff) !== 0) return; // later fragment: no L4 header
   const l4 = (o[0] & 15) << 2;
   if (!error) {
     swapL4(o, len, l4, o[9], false, port);

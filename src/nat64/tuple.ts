@@ -30,8 +30,8 @@ export class Tuple {
   flags = 0;
 }
 
-/** Fragments other than atomic ones cannot be mapped without reassembly (not done). */
-function fragmented6(i: Ipv6Info): boolean {
+/** A fragment proper (not an atomic fragment). */
+export function fragmented6(i: Ipv6Info): boolean {
   return i.fragOff >= 0 && (i.mf || i.fragOffset !== 0);
 }
 
@@ -51,7 +51,9 @@ export function tuple6(
   map: AddressMapper,
   t: Tuple,
 ): number {
-  if (fragmented6(i)) return DROP.nat64_fragment;
+  // Later fragments are mapped by the engine's fragment table, not here.
+  if (i.fragOffset !== 0) return DROP.nat64_fragment;
+  if (fragmented6(i) && i.proto === IPPROTO.ICMPV6) return DROP.fragmented_icmp;
   const l4 = i.l4Off;
   t.flags = 0;
   t.error = false;
@@ -109,7 +111,8 @@ function remote6(b: Uint8Array, off: number, map: AddressMapper, t: Tuple): numb
 
 /** The tuple of the IPv4 packet parsed into `i`. Returns 0 or a DROP reason. */
 export function tuple4(b: Uint8Array, i: Ipv4Info, inner: Ipv4Info, t: Tuple): number {
-  if (i.isFragment) return DROP.nat64_fragment;
+  if (i.fragOffset !== 0) return DROP.nat64_fragment;
+  if (i.isFragment && i.proto === IPPROTO.ICMP) return DROP.fragmented_icmp;
   const l4 = i.l4Off;
   t.flags = 0;
   t.error = false;

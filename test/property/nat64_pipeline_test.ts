@@ -145,6 +145,30 @@ Deno.test("NAT64 fuzz: random and mutated packets never reach internal_error; ou
       inner: build.udp6({ src: p6("20.1.2.3"), dst: "2001:db8:a::1", sport: 53, dport: 5000 }),
     }),
   ];
+  seeds.push(
+    ...build.fragment6(
+      build.udp6({
+        src: "2001:db8:a::1",
+        dst: p6("20.1.2.3"),
+        sport: 5002,
+        dport: 53,
+        payload: new Uint8Array(200),
+      }),
+      120,
+      5,
+    ),
+    ...build.fragment4(
+      build.udp4({
+        src: "20.1.2.3",
+        dst: T,
+        sport: 53,
+        dport: 61003,
+        id: 6,
+        payload: new Uint8Array(200),
+      }),
+      100,
+    ),
+  );
   const h = new Nat64Harness();
   for (const s of seeds) h.run(s);
   fc.assert(

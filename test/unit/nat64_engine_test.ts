@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { formatIPv6, parseIPv6 } from "../../src/addr/ip.ts";
 import * as build from "../../src/packet/build.ts";
 import { IPPROTO } from "../../src/packet/proto.ts";
+import { pseudo4, pseudo6, sum16 } from "../../src/packet/checksum.ts";
 import { TCP_FLAG } from "../../src/packet/l4.ts";
 import { P_TCP, P_UDP } from "../../src/nat64/pool4.ts";
 import { TCP } from "../../src/nat64/tcp_fsm.ts";
@@ -320,12 +321,90 @@ Deno.test("RFC 6888 REQ-3: a host over its port limit is refused", () => {
   assert.equal(h.drops("port_limit", true), 1);
 });
 
-Deno.test("fragmented TCP/UDP is dropped and counted (no reassembly)", () => {
+/** Reassembles translated fragments (either family) into the L4 datagram, checking its
+ *  checksum against the pseudo-header of the first fragment's addresses. */
+function reassemble(frags: Uint8Array[]): { l4: Uint8Array; ok: boolean } {
+  const parts: [number, Uint8Array][] = [];
+  let first: Uint8Array | null = null;
+  for (const f of frags) {
+    if (f[0] >> 4 === 4) {
+      const hl = (f[0] & 15) << 2;
+      const off = (u16(f, 6) & 0x1fff) << 3;
+      parts.push([off, f.subarray(hl, u16(f, 2))]);
+      if (off === 0) first = f;
+    } else {
+      const off = u16(f, 42) & 0xfff8;
+      parts.push([off, f.subarray(48, 40 + u16(f, 4))]);
+      if (off === 0) first = f;
+    }
+  }
+  parts.sort((a, b) => a[0] - b[0]);
+  const n = parts.reduce((m, [o, p]) => Math.max(m, o + p.length), 0);
+  const l4 = new Uint8Array(n);
+  for (const [o, p] of parts) l4.set(p, o);
+  const f = first!;
+  const init = f[0] >> 4 === 4
+    ? pseudo4(f, 12, 16, IPPROTO.UDP, n)
+    : pseudo6(f, 8, 24, IPPROTO.UDP, n);
+  return { l4, ok: sum16(l4, 0, n, init) === 0xffff };
+}
+
+const bigUdp6 = () =>
+  build.udp6({ src: H, dst: p6(Z), sport: 5000, dport: 53, payload: new Uint8Array(300).fill(7) });
+
+Deno.test("RFC 6146 3.4: IPv6 fragments are translated one by one; the first carries the mapped port", () => {
   const h = new Nat64Harness();
-  const big = build.udp6({ src: H, dst: p6(Z), sport: 1, dport: 2, payload: new Uint8Array(200) });
-  const frags = build.fragment6(big, 120);
-  for (const f of frags) h.run(f);
-  assert.equal(h.drops("nat64_fragment", true), frags.length);
+  const frags = build.fragment6(bigUdp6(), 150, 77);
+  const out: Uint8Array[] = [];
+  for (const f of frags) out.push(...h.run(f));
+  assert.equal(out.length, frags.length, h.dropNames());
+  for (const o of out) assert.equal(o[0] >> 4, 4);
+  const { l4, ok } = reassemble(out);
+  assert.ok(ok, "UDP checksum of the reassembled datagram");
+  const bib = h.e.tables.findBib6(P_UDP, v6(H), 0, 5000)!;
+  assert.equal(u16(l4, 0), bib.port4);
+  assert.equal(u16(l4, 2), 53);
+  assert.equal(l4.length, 308);
+});
+
+Deno.test("RFC 6146 3.4: out-of-order fragments wait for the first, then follow it", () => {
+  const h = new Nat64Harness();
+  const frags = build.fragment6(bigUdp6(), 150, 78);
+  for (let k = frags.length - 1; k > 0; k--) assert.equal(h.run(frags[k], 10 * k).length, 0);
+  const out = h.run(frags[0], 50);
+  assert.equal(out.length, frags.length, h.dropNames());
+  assert.ok(reassemble(out).ok);
+});
+
+Deno.test("RFC 6146 3.4: fragments whose first never comes are dropped after 2 s (bounded)", () => {
+  const h = new Nat64Harness();
+  const frags = build.fragment6(bigUdp6(), 150, 79);
+  for (const f of frags.slice(1)) h.run(f, 0);
+  h.run(udpOut(1, 1), 2500);
+  assert.equal(h.drops("nat64_fragment", true), frags.length - 1);
+  assert.equal(h.e.frags.held, 0);
+  assert.equal(h.run(frags[0], 2600).length, 1, "the first alone still goes through");
+});
+
+Deno.test("RFC 6146 3.4: IPv4 fragments of a reply reach the host with the original port", () => {
+  const h = new Nat64Harness();
+  const o = read4(h.one(udpOut(5000, 53)));
+  const reply = build.udp4({
+    src: Z,
+    dst: T,
+    sport: 53,
+    dport: o.sport,
+    id: 4242,
+    payload: new Uint8Array(600).fill(9),
+  });
+  const frags = build.fragment4(reply, 200);
+  const out: Uint8Array[] = [];
+  for (const f of [frags[1], frags[0], ...frags.slice(2)]) out.push(...h.run(f));
+  assert.equal(out.length, frags.length, h.dropNames());
+  const { l4, ok } = reassemble(out);
+  assert.ok(ok);
+  assert.equal(u16(l4, 2), 5000);
+  for (const p of out) assert.equal(formatIPv6(p.subarray(24, 40)), canon(H));
 });
 
 Deno.test("reconfigure keeps sessions and applies new timeouts", () => {
