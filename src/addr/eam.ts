@@ -31,6 +31,11 @@ for (let len = 0; len <= 128; len++) {
   }
 }
 
+/** MASK4[len]: the IPv4 netmask of length len, as int32 (lookups compare int32 words). */
+const MASK4 = Int32Array.from({ length: 33 }, (_, len) => mask4(len));
+/** MASK6 as int32. */
+const MASK6S = new Int32Array(MASK6.buffer);
+
 /** murmur3 finalizer: spreads key bits over the low bits used as the slot index. */
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -45,6 +50,10 @@ const hash6 = (w0: number, w1: number, w2: number, w3: number): number =>
 
 const readWord = (b: Uint8Array, o: number): number =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+/** A big-endian 32-bit word as int32 (the same bits as readWord). */
+const readInt = (b: Uint8Array, o: number): number =>
+  (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 const lowMask = (k: number): number => (k >= 32 ? 0xffffffff : ((1 << k) - 1) >>> 0);
 
@@ -172,8 +181,18 @@ export class EamTable {
   readonly #len4: Uint8Array;
   readonly #p6: Uint32Array; // 4 words per entry
   readonly #len6: Uint8Array;
-  readonly #idx4: LengthIndex;
-  readonly #idx6: LengthIndex;
+  // The two indexes, unpacked into fields, with signed copies of the prefixes: the
+  // lookups then run on int32 values only (no object loads, no uint32 doubles).
+  readonly #lens4: Uint8Array;
+  readonly #offs4: Int32Array;
+  readonly #masks4: Int32Array;
+  readonly #slots4: Int32Array;
+  readonly #p4s: Int32Array;
+  readonly #lens6: Uint8Array;
+  readonly #offs6: Int32Array;
+  readonly #masks6: Int32Array;
+  readonly #slots6: Int32Array;
+  readonly #p6s: Int32Array;
 
   /** Throws AddressError naming the offending entries (1-based, in the given order). */
   constructor(entries: readonly EamEntry[] = [], opts: EamTableOptions = {}) {
@@ -189,12 +208,22 @@ export class EamTable {
       for (let j = 0; j < 4; j++) this.#p6[4 * i + j] = readWord(e.ipv6.addr, 4 * j);
     });
     const p4 = this.#p4, p6 = this.#p6;
-    this.#idx4 = buildIndex(n, (i) => this.#len4[i], (i) => mix(p4[i]));
-    this.#idx6 = buildIndex(
+    const idx4 = buildIndex(n, (i) => this.#len4[i], (i) => mix(p4[i]));
+    const idx6 = buildIndex(
       n,
       (i) => this.#len6[i],
       (i) => hash6(p6[4 * i], p6[4 * i + 1], p6[4 * i + 2], p6[4 * i + 3]),
     );
+    this.#lens4 = idx4.lens;
+    this.#offs4 = Int32Array.from(idx4.offs);
+    this.#masks4 = Int32Array.from(idx4.masks);
+    this.#slots4 = idx4.slots;
+    this.#p4s = new Int32Array(p4.buffer, p4.byteOffset, p4.length);
+    this.#lens6 = idx6.lens;
+    this.#offs6 = Int32Array.from(idx6.offs);
+    this.#masks6 = Int32Array.from(idx6.masks);
+    this.#slots6 = idx6.slots;
+    this.#p6s = new Int32Array(p6.buffer, p6.byteOffset, p6.length);
   }
 
   /** The entries as configured, for /status. */
@@ -204,10 +233,13 @@ export class EamTable {
 
   /** Index of the entry whose IPv4 prefix is the longest match for v4, or -1. */
   find4(v4: number): number {
-    const { lens, offs, masks, slots } = this.#idx4;
-    const p4 = this.#p4;
-    for (let j = 0; j < lens.length; j++) {
-      const key = (v4 & mask4(lens[j])) >>> 0;
+    const lens = this.#lens4;
+    const n = lens.length;
+    if (n === 0) return -1;
+    const offs = this.#offs4, masks = this.#masks4, slots = this.#slots4, p4 = this.#p4s;
+    const a = v4 | 0;
+    for (let j = 0; j < n; j++) {
+      const key = a & MASK4[lens[j]];
       const base = offs[j], m = masks[j];
       let s = mix(key) & m;
       for (let i = slots[base + s]; i !== -1; i = slots[base + s]) {
@@ -220,14 +252,24 @@ export class EamTable {
 
   /** Index of the entry whose IPv6 prefix is the longest match for b[off..off+16], or -1. */
   find6(b: Uint8Array, off: number): number {
-    const { lens, offs, masks, slots } = this.#idx6;
-    const p6 = this.#p6;
-    const a0 = readWord(b, off), a1 = readWord(b, off + 4);
-    const a2 = readWord(b, off + 8), a3 = readWord(b, off + 12);
-    for (let j = 0; j < lens.length; j++) {
+    return this.find6w(
+      readInt(b, off),
+      readInt(b, off + 4),
+      readInt(b, off + 8),
+      readInt(b, off + 12),
+    );
+  }
+
+  /** find6 over the address as four big-endian int32 words (read once by the caller). */
+  find6w(a0: number, a1: number, a2: number, a3: number): number {
+    const lens = this.#lens6;
+    const n = lens.length;
+    if (n === 0) return -1;
+    const offs = this.#offs6, masks = this.#masks6, slots = this.#slots6, p6 = this.#p6s;
+    for (let j = 0; j < n; j++) {
       const mo = 4 * lens[j];
-      const w0 = (a0 & MASK6[mo]) >>> 0, w1 = (a1 & MASK6[mo + 1]) >>> 0;
-      const w2 = (a2 & MASK6[mo + 2]) >>> 0, w3 = (a3 & MASK6[mo + 3]) >>> 0;
+      const w0 = a0 & MASK6S[mo], w1 = a1 & MASK6S[mo + 1];
+      const w2 = a2 & MASK6S[mo + 2], w3 = a3 & MASK6S[mo + 3];
       const base = offs[j], m = masks[j];
       let s = hash6(w0, w1, w2, w3) & m;
       for (let i = slots[base + s]; i !== -1; i = slots[base + s]) {
@@ -285,16 +327,26 @@ export class EamTable {
    * no entry matches. IPv6 suffix bits beyond the IPv4 suffix are ignored.
    */
   lookup6(b: Uint8Array, off: number): number {
-    const i = this.find6(b, off);
+    return this.lookup6w(
+      readInt(b, off),
+      readInt(b, off + 4),
+      readInt(b, off + 8),
+      readInt(b, off + 12),
+    );
+  }
+
+  /** lookup6 over the address as four big-endian int32 words. */
+  lookup6w(a0: number, a1: number, a2: number, a3: number): number {
+    const i = this.find6w(a0, a1, a2, a3);
     if (i < 0) return -1;
     const k = 32 - this.#len4[i];
     if (k === 0) return this.#p4[i];
     const pos = this.#len6[i], e = (pos & 31) + k;
-    const wo = off + 4 * (pos >>> 5);
-    const hi = readWord(b, wo);
+    const w = pos >>> 5;
+    const hi = (w === 0 ? a0 : w === 1 ? a1 : w === 2 ? a2 : a3) >>> 0;
     const s = e <= 32
       ? hi >>> (32 - e)
-      : ((hi << (e - 32)) | (readWord(b, wo + 4) >>> (64 - e))) >>> 0;
+      : ((hi << (e - 32)) | ((w === 0 ? a1 : w === 1 ? a2 : a3) >>> (64 - e))) >>> 0;
     return (this.#p4[i] | (s & lowMask(k))) >>> 0;
   }
 }

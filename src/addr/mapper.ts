@@ -45,6 +45,13 @@ export class AddressMapper {
   /** VIA_EAM or VIA_RFC6052 after a successful call; 0 after a failed one. */
   via = 0;
   readonly #wkpCheck: boolean;
+  /** An empty EAM table is not probed at all (the common NAT64-prefix-only setup). */
+  readonly #hasEam: boolean;
+  /** pool6 is a /96: its first three words as int32, for a word-wise extract. */
+  readonly #pool96: boolean;
+  readonly #w0: number;
+  readonly #w1: number;
+  readonly #w2: number;
 
   /** Throws AddressError if pool6 is not a valid RFC 6052 prefix. */
   constructor(
@@ -61,12 +68,18 @@ export class AddressMapper {
     this.wkpStrict = wkpStrict;
     this.hairpinMode = hairpinMode;
     this.#wkpCheck = wkpStrict && pool6 !== null && isWkp(pool6);
+    this.#hasEam = eam.size > 0;
+    this.#pool96 = pool6 !== null && pool6.len === 96;
+    const a = pool6 ? pool6.addr : new Uint8Array(16);
+    this.#w0 = readInt(a, 0);
+    this.#w1 = readInt(a, 4);
+    this.#w2 = readInt(a, 8);
   }
 
   /** IPv4 -> IPv6. Returns 0 or a DROP index (see the module comment). */
   map4to6(v4: number, out: Uint8Array, off: number, isSource: boolean, flags = 0): number {
     this.via = 0;
-    if ((flags & NO_EAM) === 0 && this.eam.lookup4(v4, out, off)) {
+    if (this.#hasEam && (flags & NO_EAM) === 0 && this.eam.lookup4(v4, out, off)) {
       this.via = VIA_EAM;
       return 0;
     }
@@ -84,8 +97,11 @@ export class AddressMapper {
   /** IPv6 -> IPv4. Returns the IPv4 address (>= 0) or -(1 + DROP index). */
   map6to4(b: Uint8Array, off: number, isSource: boolean, flags = 0): number {
     this.via = 0;
-    if ((flags & NO_EAM) === 0) {
-      const v4 = this.eam.lookup6(b, off);
+    // The address is read once as words, for the EAM probe and the /96 prefix compare.
+    const a0 = readInt(b, off), a1 = readInt(b, off + 4);
+    const a2 = readInt(b, off + 8), a3 = readInt(b, off + 12);
+    if (this.#hasEam && (flags & NO_EAM) === 0) {
+      const v4 = this.eam.lookup6w(a0, a1, a2, a3);
       if (v4 >= 0) {
         this.via = VIA_EAM;
         return v4;
@@ -94,8 +110,15 @@ export class AddressMapper {
     const untranslatable = -1 - (isSource ? DROP.untranslatable_src : DROP.untranslatable_dst);
     const p = this.pool6;
     if (p === null) return untranslatable;
-    const v4 = extract4(p, b, off);
-    if (v4 < 0) return untranslatable;
+    let v4: number;
+    if (this.#pool96) {
+      // Word 2 holds the u-octet (RFC 6052 2.2), zero in the prefix (assertPool6).
+      if (a0 !== this.#w0 || a1 !== this.#w1 || a2 !== this.#w2) return untranslatable;
+      v4 = a3 >>> 0;
+    } else {
+      v4 = extract4(p, b, off);
+      if (v4 < 0) return untranslatable;
+    }
     if ((flags & NO_DENYLIST) === 0 && this.denylist.has(v4)) return -1 - DROP.denylisted;
     if (this.#wkpCheck && !isGlobal4(v4)) return -1 - DROP.wkp_non_global; // RFC 6052 3.1
     this.via = VIA_RFC6052;
@@ -117,7 +140,7 @@ export class AddressMapper {
   }
 
   isEam4(v4: number): boolean {
-    return this.eam.contains4(v4);
+    return this.#hasEam && this.eam.contains4(v4);
   }
 
   /**
@@ -131,7 +154,7 @@ export class AddressMapper {
    */
   isHairpin64(b: Uint8Array, off: number): boolean {
     const p = this.pool6;
-    if (this.hairpinMode !== "intrinsic" || p === null) return false;
+    if (this.hairpinMode !== "intrinsic" || p === null || !this.#hasEam) return false;
     if (this.eam.contains6(b, off)) return false; // EAM-translated, not via RFC 6052
     const v4 = extract4(p, b, off);
     return v4 >= 0 && this.eam.contains4(v4);
@@ -153,6 +176,9 @@ export class AddressMapper {
       (this.hairpinMode === "intrinsic" && markedIntrinsic);
   }
 }
+
+const readInt = (b: Uint8Array, o: number): number =>
+  (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 const axFlags = (isSrc: boolean, flags: number): number =>
   (flags & NO_EAM) | (isSrc && (flags & AX_ICMP_ERROR) !== 0 ? NO_DENYLIST : 0);

@@ -31,6 +31,14 @@ export function assertPool6(p: Prefix6): void {
 export function embed4(p: Prefix6, v4: number, out: Uint8Array, off: number): void {
   const a = p.addr;
   const b0 = v4 >>> 24, b1 = (v4 >>> 16) & 255, b2 = (v4 >>> 8) & 255, b3 = v4 & 255;
+  if (p.len === 96) {
+    // The usual prefix (64:ff9b::/96 and most NSPs), unrolled: no loops, no switch.
+    out[off] = a[0], out[off + 1] = a[1], out[off + 2] = a[2], out[off + 3] = a[3];
+    out[off + 4] = a[4], out[off + 5] = a[5], out[off + 6] = a[6], out[off + 7] = a[7];
+    out[off + 8] = a[8], out[off + 9] = a[9], out[off + 10] = a[10], out[off + 11] = a[11];
+    out[off + 12] = b0, out[off + 13] = b1, out[off + 14] = b2, out[off + 15] = b3;
+    return;
+  }
   const n = p.len >> 3;
   for (let i = 0; i < n; i++) out[off + i] = a[i];
   for (let i = n; i < 16; i++) out[off + i] = 0;
@@ -68,6 +76,16 @@ export function embed4(p: Prefix6, v4: number, out: Uint8Array, off: number): vo
  */
 export function extract4(p: Prefix6, b: Uint8Array, off: number): number {
   const a = p.addr;
+  if (p.len === 96) {
+    // Unrolled for the usual /96 (bits 64-71 are a[8], zero by assertPool6).
+    if (
+      b[off] !== a[0] || b[off + 1] !== a[1] || b[off + 2] !== a[2] || b[off + 3] !== a[3] ||
+      b[off + 4] !== a[4] || b[off + 5] !== a[5] || b[off + 6] !== a[6] ||
+      b[off + 7] !== a[7] || b[off + 8] !== 0 || b[off + 9] !== a[9] ||
+      b[off + 10] !== a[10] || b[off + 11] !== a[11]
+    ) return -1;
+    return ((b[off + 12] << 24) | (b[off + 13] << 16) | (b[off + 14] << 8) | b[off + 15]) >>> 0;
+  }
   const n = p.len >> 3;
   for (let i = 0; i < n; i++) if (b[off + i] !== a[i]) return -1;
   if (b[off + 8] !== 0) return -1;
