@@ -43,3 +43,8 @@ export function nat64Options(c: Nat64Config): Nat64Options {
 export function toNat64EngineOptions(cfg: Config): Nat64EngineOptions {
   return { ...toXlatOptions(cfg), nat64: nat64Options(cfg.nat64) };
 }
+
+/** The options createEngine(cfg.mode, ...) needs for any mode (nat64 adds its section). */
+export function engineOptions(cfg: Config): XlatOptions | Nat64EngineOptions {
+  return cfg.mode === "nat64" ? toNat64EngineOptions(cfg) : toXlatOptions(cfg);
+}
