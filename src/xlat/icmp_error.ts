@@ -6,7 +6,7 @@ import type { PacketBatch } from "../packet/batch.ts";
 import type { Ipv4Info } from "../packet/ipv4.ts";
 import type { Ipv6Info } from "../packet/ipv6.ts";
 import { IPPROTO, isIcmp4Error, isIcmp6Error } from "../packet/proto.ts";
-import { SLOT } from "./stats.ts";
+import { DROP, SLOT } from "./stats.ts";
 import type { XlatContext } from "./context.ts";
 import { copyBytes } from "./bytes.ts";
 
@@ -65,7 +65,11 @@ export function sendIcmp4Error(
   out: PacketBatch,
   now: number,
 ): boolean {
-  if (!mayAnswer4(b, i) || !x.takeIcmpToken(now)) return false;
+  if (!mayAnswer4(b, i)) return false;
+  if (!x.takeIcmpToken(now)) {
+    x.stats.suppressed(DROP.icmp_error_rate, false);
+    return false;
+  }
   const slot = out.reserve();
   if (slot < 0) return false;
   const o = out.slots[slot];
@@ -124,7 +128,11 @@ export function sendIcmp6Error(
   out: PacketBatch,
   now: number,
 ): boolean {
-  if (!mayAnswer6(b, i, type === 2) || !x.takeIcmpToken(now)) return false;
+  if (!mayAnswer6(b, i, type === 2)) return false;
+  if (!x.takeIcmpToken(now)) {
+    x.stats.suppressed(DROP.icmp_error_rate, true);
+    return false;
+  }
   const slot = out.reserve();
   if (slot < 0) return false;
   const o = out.slots[slot];

@@ -66,6 +66,14 @@ export class Stats {
     this.v[v6in ? SLOT.drops64 : SLOT.drops46]++;
     this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + reason - 1]++;
   }
+  /**
+   * Count under a drop reason without adding to the direction total: for something that
+   * is not a received packet, e.g. an ICMP error the rate limiter suppressed (the packet
+   * that caused it is already counted under its own reason).
+   */
+  suppressed(reason: number, v6in: boolean): void {
+    this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + reason - 1]++;
+  }
   drops(reason: DropReason, v6in: boolean): number {
     return this.v[FIXED + (v6in ? DROP_REASONS.length : 0) + DROP[reason] - 1];
   }
