@@ -85,7 +85,21 @@ export async function runLab(opts: LabOptions = {}): Promise<number> {
     return 1;
   }
   const want = opts.mode ?? "auto";
-  const mode: LabMode = want !== "auto" ? want : await engineAvailable("nat64") ? "nat64" : "siit";
+  if (want !== "auto") return (await runLabIn(want, opts, print)).code;
+  if (await engineAvailable("nat64")) {
+    const r = await runLabIn("nat64", opts, print);
+    if (r.started) return r.code;
+    print("\nThe NAT64 appliance did not start (above); running the SIIT lab instead.\n");
+  }
+  return (await runLabIn("siit", opts, print)).code;
+}
+
+async function runLabIn(
+  mode: LabMode,
+  opts: LabOptions,
+  print: (line: string) => void,
+): Promise<{ code: number; started: boolean }> {
+  let started = false;
   const t = new LabTopology({ tag: "x64lab", mode, ...opts.topology });
   const removeSignals = t.lab.cleanupOnSignals((sig) =>
     console.error(`\n${sig}: tearing the lab down...`)
@@ -107,6 +121,7 @@ export async function runLab(opts: LabOptions = {}): Promise<number> {
     const t0 = performance.now();
     await t.build();
     await t.startAppliance();
+    started = true;
     print(`  lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
     report(await pingCheck(`ping -6 ${LAB.server6} (client -> server)`, t.client, LAB.server6));
@@ -163,10 +178,10 @@ export async function runLab(opts: LabOptions = {}): Promise<number> {
       print(`  ip netns exec ${t.xlat.name} ${xlat64Argv(["status"]).join(" ")}`);
       await new Promise(() => {}); // the signal handler cleans up and exits
     }
-    return failed === 0 ? 0 : 1;
+    return { code: failed === 0 ? 0 : 1, started };
   } catch (e) {
     console.error(`xlat64 lab: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    return { code: 1, started };
   } finally {
     await t.cleanup();
     removeSignals();

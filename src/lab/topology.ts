@@ -150,7 +150,13 @@ export async function engineAvailable(mode: LabMode): Promise<boolean> {
       import("../xlat/stats.ts"),
     ]);
     const cfg = parseConfig(labConfig({ mode }), "lab.toml");
-    createEngine(mode, toXlatOptions(cfg), new Stats());
+    // src/nat64/options.ts (when built) knows the options every mode's engine takes.
+    const nat64Options = new URL("../nat64/options.ts", import.meta.url).href;
+    const engineOptions = await import(nat64Options)
+      .then((m: { engineOptions?: (c: typeof cfg) => unknown }) => m.engineOptions)
+      .catch(() => undefined);
+    const options = engineOptions ? engineOptions(cfg) : toXlatOptions(cfg);
+    createEngine(mode, options as ReturnType<typeof toXlatOptions>, new Stats());
     return true;
   } catch {
     return false;
