@@ -79,6 +79,13 @@ export class Pool4 {
   }
 
   /**
+   * Tries per search. RFC 6056 algorithm 3 walks the whole space when it is nearly full;
+   * bounding the walk bounds the cost of one packet (a nearly full pool then refuses some
+   * allocations early, which RFC 6146 3.5.1 treats like exhaustion).
+   */
+  maxTries = 16384;
+
+  /**
    * Picks a free transport address for `proto`: a key4, or -1 when none is free.
    * `srcPort` is the IPv6 side's port (its range and parity are kept for TCP/UDP when
    * possible); `offset` is RFC 6056's F(local, remote, secret).
@@ -107,7 +114,8 @@ export class Pool4 {
     for (const r of rs) total += r.addrs * portsIn(r, lo, hi, parity);
     if (total === 0) return -1;
     const start = offset % total;
-    for (let n = 0; n < total; n++) {
+    const tries = Math.min(total, this.maxTries);
+    for (let n = 0; n < tries; n++) {
       let idx = (start + this.#next[proto]++) % total;
       if (this.#next[proto] >= 0x40000000) this.#next[proto] = 0;
       for (const r of rs) {

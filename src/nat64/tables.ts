@@ -237,6 +237,12 @@ export class Nat64Tables {
       this.failure = FAIL.portLimit;
       return null;
     }
+    // Every transport address of the pool is bound: fail before searching.
+    if (this.bibsByProto[proto] >= this.pool4.capacity(proto)) {
+      this.#releaseHost(host);
+      this.failure = FAIL.pool4;
+      return null;
+    }
     const offset = hash6(this.#s[6], this.#s[7], a0, a1, a2 ^ a3, raddr, rport, proto);
     const k4 = this.pool4.allocate(proto, port, offset, this.#inUse);
     if (k4 < 0) {

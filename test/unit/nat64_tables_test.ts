@@ -183,3 +183,15 @@ Deno.test("timer wheel: lifetimes longer than one turn expire on time, not befor
   w.sweep(52_000, () => gone.push(52_000));
   assert.deepEqual(gone, [52_000]);
 });
+
+Deno.test("pool4: the search for a free port is bounded (maxTries); a full pool fails at once", () => {
+  const t = new Nat64Tables({ pool4: [pool4("198.51.100.1/32", 10000, 10999)], seed: 12 });
+  for (let p = 0; p < 1000; p++) assert.ok(t.createBib6(P_UDP, H1, 0, 20000 + p, Z, 53, 0));
+  assert.equal(t.createBib6(P_UDP, H1, 0, 30000, Z, 53, 0), null, "full");
+  const t2 = new Nat64Tables({ pool4: [pool4("198.51.100.1/32", 10000, 10999)], seed: 12 });
+  t2.pool4.maxTries = 1;
+  let made = 0;
+  for (let p = 0; p < 1000; p++) if (t2.createBib6(P_UDP, H1, 0, 20000 + p, Z, 53, 0)) made++;
+  assert.ok(made < 1000, `one try per search leaves some ports unused (${made})`);
+  assert.ok(made > 100);
+});
