@@ -22,6 +22,8 @@ export class Host {
 /** A BIB entry: (IPv6 address, port) <-> (IPv4 address, port) for one protocol. */
 export class Bib {
   sessions = 0;
+  /** One of its sessions, checked before the session index (most BIBs have just one). */
+  first: Session | null = null;
   constructor(
     readonly host: Host,
     /** IPv6-side port or ICMP identifier. */

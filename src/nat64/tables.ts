@@ -349,6 +349,8 @@ export class Nat64Tables {
   /** The session of `bib` with the remote IPv4 transport address (raddr, rport). */
   findSession(bib: Bib, raddr: number, rport: number): Session | null {
     const r4 = raddr | 0;
+    const f = bib.first;
+    if (f !== null && f.r4 === r4 && f.rport === rport) return f;
     const v = this.#sess.get(this.#sessKey(bib, r4, rport));
     if (v === undefined) return null;
     if (!Array.isArray(v)) return v.bib === bib && v.r4 === r4 && v.rport === rport ? v : null;
@@ -378,6 +380,7 @@ export class Nat64Tables {
     s.expires = now + lifetime;
     s.state = state;
     addTo(this.#sess, s.key, s);
+    if (bib.first === null) bib.first = s;
     bib.sessions++;
     h.sessions++;
     this.#sessions++;
@@ -409,6 +412,7 @@ export class Nat64Tables {
   #deleteSession(s: Session, now: number): void {
     removeFrom(this.#sess, s.key, s);
     const bib = s.bib;
+    if (bib.first === s) bib.first = null;
     bib.sessions--;
     bib.host.sessions--;
     this.#sessions--;
