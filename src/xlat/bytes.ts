@@ -2,9 +2,12 @@
 //
 // Short runs are copied 32 bits at a time through DataViews over the whole backing
 // buffers, cached (the packet path alternates between the input and the output buffer,
-// so the cache always hits); runs of 128 bytes or more go through one subarray view and
-// TypedArray.set (one short-lived object, but memcpy speed). Measured per copy: 36 bytes
-// 16 ns (byte loop 39 ns), 1460 bytes 55 ns (DataView loop 425 ns).
+// so the cache always hits); runs of 128 bytes or more go through TypedArray.set from a
+// view of exactly the source run (memcpy speed). Those views are kept in a small
+// direct-mapped cache keyed by (buffer, offset, length): packets of one size at one slot
+// offset (bulk TCP at the MSS, fixed-size UDP) reuse a view and allocate nothing; a miss
+// makes one view, as a plain subarray would. Measured per 1460-byte copy: cached view
+// 60 ns, fresh subarray 68-74 ns, DataView loop 425 ns.
 
 let bufA: ArrayBufferLike | null = null;
 let viewA: DataView = new DataView(new ArrayBuffer(0));
@@ -23,6 +26,22 @@ function viewOf(b: Uint8Array): DataView {
   return viewA;
 }
 
+const RUN_CACHE = 64;
+const EMPTY = new Uint8Array(0);
+const runViews: Uint8Array[] = new Array(RUN_CACHE).fill(EMPTY);
+
+/** A Uint8Array of exactly buf[abs..abs+n) (n >= 1), reused while the same run recurs. */
+function runView(buf: ArrayBufferLike, abs: number, n: number): Uint8Array {
+  const h = Math.imul(abs ^ (n << 16), 0x9e3779b1) >>> 26;
+  let v = runViews[h];
+  // The view's own length also rejects a view whose buffer was detached (length 0).
+  if (v.byteOffset !== abs || v.length !== n || v.buffer !== buf) {
+    v = new Uint8Array(buf, abs, n);
+    runViews[h] = v;
+  }
+  return v;
+}
+
 export function copyBytes(
   dst: Uint8Array,
   dOff: number,
@@ -31,7 +50,8 @@ export function copyBytes(
   n: number,
 ): void {
   if (n >= 128) {
-    dst.set(src.subarray(sOff, sOff + n), dOff);
+    if (sOff < 0 || sOff + n > src.length) throw new RangeError("copyBytes: source out of range");
+    dst.set(runView(src.buffer, src.byteOffset + sOff, n), dOff);
     return;
   }
   const dv = viewOf(dst), sv = viewOf(src);
@@ -55,7 +75,9 @@ export function copyView(
   n: number,
 ): void {
   if (n >= 128) {
-    dst.set(src.subarray(sAbs - src.byteOffset, sAbs - src.byteOffset + n), dOff);
+    const sOff = sAbs - src.byteOffset;
+    if (sOff < 0 || sOff + n > src.length) throw new RangeError("copyView: source out of range");
+    dst.set(runView(src.buffer, sAbs, n), dOff);
     return;
   }
   let k = 0;
