@@ -110,6 +110,10 @@ def corpus():
     frags6 = fragment6_list(whole6, 800)
     add("6to4 fragment first", frags6[0])
     add("6to4 fragment last", frags6[1])
+    echo6 = fragment6_list(v6() / IPv6ExtHdrFragment(id=0x2222) /
+                           ICMPv6EchoRequest(id=5, seq=5) / pay("fe6", 1200), 800)
+    add("6to4 fragmented icmp echo first", echo6[0])
+    add("6to4 fragmented icmp echo last", echo6[1])
     add("6to4 gre (protocol 47)", v6(nh=47) / Raw(b"\x00\x00\x88\xb5" + pay("gre6", 40)))
     add("6to4 icmp private experimentation type 200 (untranslatable informational)",
         v6() / ICMPv6Unknown(type=200, code=0, msgbody=pay("ni", 24)))
@@ -162,6 +166,9 @@ def corpus():
     add("4to6 no df small", v4(flags=0, id=0x2222) / UDP(sport=9, dport=40008) / pay("nd4", 40))
     add("4to6 no df 1400 (fragmented to 1280)",
         v4(flags=0, id=0x3333) / UDP(sport=9, dport=40009) / pay("nd4l", 1400))
+    add("4to6 no df 1400 with ip options (fragmented to 1280)",
+        v4(flags=0, id=0x3334, options=[IPOption_NOP(), IPOption_RR(routers=["0.0.0.0"])]) /
+        UDP(sport=9, dport=40013) / pay("nd4o", 1400))
     frags4 = fragment(v4(flags=0, id=0x4444) / UDP(sport=9, dport=40010) / pay("f4", 1200),
                       fragsize=800)
     add("4to6 fragment first", frags4[0])
