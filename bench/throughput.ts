@@ -404,17 +404,24 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a && b ? `${(a / b).toFixed(2)}x` : "-";
 }
 
+/** Packets per second one core of the translator's own CPU time would carry (64 bytes). */
+function perCore(r: Row): number | undefined {
+  return r.cpuUs64 ? 1e6 / r.cpuUs64 : undefined;
+}
+
 function report(rows: Row[]): void {
   const pad = (s: string, n: number) => s.padStart(n);
   console.log(
     `\n${"".padEnd(16)}${pad("UDP64 pps", 11)}${pad("UDP1400 pps", 13)}${pad("TCP Gbit/s", 12)}` +
-      `${pad("CPU µs/pkt64", 14)}${pad("(user)", 8)}${pad("CPU µs/pkt1400", 16)}`,
+      `${pad("CPU µs/pkt64", 14)}${pad("(user)", 8)}${pad("CPU µs/pkt1400", 16)}` +
+      `${pad("pps/core64", 12)}`,
   );
   for (const r of rows) {
     console.log(
       `${r.name.padEnd(16)}${pad(fmt(r.pps64), 11)}${pad(fmt(r.pps1400), 13)}` +
         `${pad(fmt(r.tcpGbps, 2), 12)}${pad(fmt(r.cpuUs64, 2), 14)}` +
         `${pad(fmt(r.userUs64, 2), 8)}${pad(fmt(r.cpuUs1400, 2), 16)}` +
+        `${pad(fmt(perCore(r)), 12)}` +
         (r.busy64 ? `  [${r.busy64}]` : "") + (r.note ? `  (${r.note})` : ""),
     );
   }
@@ -422,19 +429,27 @@ function report(rows: Row[]): void {
   const tayga = rows.find((r) => r.name === "TAYGA");
   console.log(
     `\n${"ratios".padEnd(16)}${pad("vs TAYGA: pps64", 16)}${pad("pps1400", 9)}${pad("TCP", 7)}` +
-      `${pad("CPU/pkt64", 11)}${pad("vs ceiling: pps64", 19)}${pad("TCP", 7)}`,
+      `${pad("CPU/pkt64", 11)}${pad("pps/core64", 12)}${pad("vs ceiling: pps64", 19)}` +
+      `${pad("TCP", 7)}`,
   );
   for (const r of rows) {
     if (r === native) continue;
     console.log(
       `${r.name.padEnd(16)}${pad(ratio(r.pps64, tayga?.pps64), 16)}` +
         `${pad(ratio(r.pps1400, tayga?.pps1400), 9)}${pad(ratio(r.tcpGbps, tayga?.tcpGbps), 7)}` +
-        `${pad(ratio(r.cpuUs64, tayga?.cpuUs64), 11)}${pad(ratio(r.pps64, native?.pps64), 19)}` +
+        `${pad(ratio(r.cpuUs64, tayga?.cpuUs64), 11)}` +
+        `${pad(ratio(perCore(r), tayga && perCore(tayga)), 12)}` +
+        `${pad(ratio(r.pps64, native?.pps64), 19)}` +
         `${pad(ratio(r.tcpGbps, native?.tcpGbps), 7)}`,
     );
   }
   console.log(
-    "\ntargets: xlat64 1 worker >= 1.25x TAYGA pps and <= 0.8x its CPU/packet; " +
+    "\npps/core64: 1e6 / (translator CPU µs per 64-byte packet), the rate one core of the " +
+      "translator's own time would carry; steadier than pps on a shared machine, but it " +
+      "leaves out the kernel's softirq work on the translator's core.",
+  );
+  console.log(
+    "targets: xlat64 1 worker >= 1.25x TAYGA pps and <= 0.8x its CPU/packet; " +
       "2 workers >= 1.6x TAYGA pps",
   );
 }
