@@ -379,20 +379,8 @@ export class Nat64 implements PacketEngine {
       true,
       len,
     );
-    if (
-      sendIcmp6Error(
-        this.translator.x,
-        b,
-        i,
-        ICMP6.DEST_UNREACH,
-        ICMP6_UNREACH.ADDRESS,
-        0,
-        out,
-        now,
-      )
-    ) {
-      this.stats.v[SLOT.icmpErrorsSent]++;
-    }
+    // sendIcmp6Error counts the error it sends.
+    sendIcmp6Error(this.translator.x, b, i, ICMP6.DEST_UNREACH, ICMP6_UNREACH.ADDRESS, 0, out, now);
   }
 
   #tcpStep(s: Session, fromV6: boolean, flags: number, now: number): void {
@@ -510,9 +498,7 @@ export class Nat64 implements PacketEngine {
   }
 
   #icmp4(b: Uint8Array, i: Ipv4Info, code: number, out: PacketBatch, now: number): void {
-    if (sendIcmp4Error(this.translator.x, b, i, ICMP4.DEST_UNREACH, code, 0, out, now)) {
-      this.stats.v[SLOT.icmpErrorsSent]++;
-    }
+    sendIcmp4Error(this.translator.x, b, i, ICMP4.DEST_UNREACH, code, 0, out, now);
   }
 
   /** RFC 6146 3.5.2.2: 6 s passed without an IPv6 SYN: ICMP Port Unreachable for the SYN. */

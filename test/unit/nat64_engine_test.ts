@@ -8,6 +8,7 @@ import { TCP_FLAG } from "../../src/packet/l4.ts";
 import { P_TCP, P_UDP } from "../../src/nat64/pool4.ts";
 import { TCP } from "../../src/nat64/tcp_fsm.ts";
 import { DEFAULT_TIMEOUTS } from "../../src/nat64/timeouts.ts";
+import { SLOT } from "../../src/xlat/stats.ts";
 import { Nat64Harness, p6, read4, read6, u16 } from "./nat64_engine_helpers.ts";
 import { pool4, staticBib, v4, v6 } from "./nat64_helpers.ts";
 
@@ -77,6 +78,7 @@ Deno.test("RFC 6146 3.5.1: unsolicited IPv4 UDP is dropped (no BIB) with ICMP Po
   const e = read4(out[0]);
   assert.deepEqual([out[0][e.l4], out[0][e.l4 + 1]], [3, 3]);
   assert.equal(e.dst, Z);
+  assert.equal(h.stats.v[SLOT.icmpErrorsSent], 1, "each generated error is counted once");
 });
 
 Deno.test("static BIB: an IPv4 peer reaches the IPv6 server; its answer uses the static binding", () => {
