@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 DENO_VERSION=2.9.6
 APT_PACKAGES=(iproute2 iputils-ping iputils-tracepath traceroute tcpdump tshark python3-scapy
-  tayga curl iperf3 dnsutils unbound nsd bind9 dnsperf gcc libc6-dev procps)
+  tayga curl iperf3 dnsutils bind9-dnsutils ldnsutils unbound nsd bind9 dnsperf gcc libc6-dev procps)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -30,11 +30,12 @@ fi
 
 deno task -q shim || { echo "cannot build the C shim"; echo "0 passed, 1 failed"; exit 1; }
 
+export NO_COLOR=1
 log=$(mktemp)
 deno task -q test "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 # Deno's summary: "ok | 12 passed (3 steps) | 0 failed | 2 ignored (...)"
-summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)
+summary=$(sed -E "s/\x1b\[[0-9;]*m//g" "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1)
 passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
 ignored=$(grep -oE '[0-9]+ ignored' <<<"$summary" | grep -oE '[0-9]+' || echo 0)

@@ -2,7 +2,7 @@
 // workers run (src/io/engines.ts), with the capture timestamps as the clock; everything
 // the engine emits is written to a raw-IP pcap with the input packet's timestamp. Both
 // files are streamed, so captures of any size replay in bounded memory.
-import { toXlatOptions } from "../config/xlat.ts";
+import { engineOptions } from "../nat64/options.ts";
 import type { Config } from "../config/types.ts";
 import { PacketBatch } from "../packet/batch.ts";
 import { type PcapPacket, PcapReader, type PcapSink, PcapWriter } from "../packet/pcap.ts";
@@ -34,7 +34,7 @@ export async function replay(cfg: Config, inPath: string, outPath: string): Prom
   const stats = new Stats();
   let engine: PacketEngine;
   try {
-    engine = createEngine(cfg.mode, toXlatOptions(cfg), stats);
+    engine = createEngine(cfg.mode, engineOptions(cfg), stats);
   } catch (e) {
     throw new ReplayError(`cannot replay in mode "${cfg.mode}": ${(e as Error).message}`);
   }

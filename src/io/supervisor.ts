@@ -13,7 +13,8 @@
 // the starting config already had one.
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Prefix6 } from "../addr/ip.ts";
-import { type Config, ConfigError, loadConfig, toXlatOptions } from "../config/mod.ts";
+import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
+import { engineOptions } from "../nat64/options.ts";
 import { type DnsServerHandle, startDnsServer } from "../dns/server.ts";
 import { dnsOptionsFromConfig } from "../dns/options.ts";
 import { getLogger } from "../log.ts";
@@ -91,7 +92,7 @@ export class Appliance implements StatusSource {
 
   constructor(cfg: Config) {
     this.#config = cfg;
-    this.#options = toXlatOptions(cfg);
+    this.#options = engineOptions(cfg);
     this.metrics.provide(() => this.#ioFamilies());
   }
 
@@ -354,7 +355,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
   let options: XlatOptions;
   try {
     next = await loadConfig(path);
-    options = toXlatOptions(next);
+    options = engineOptions(next);
   } catch (e) {
     const what = e instanceof ConfigError ? e.message : `${path}: ${(e as Error).message}`;
     log.error(`reload rejected, keeping the running config:\n${what}`);
