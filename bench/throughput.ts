@@ -9,7 +9,7 @@
 // translator's CPU time per packet (utime+stime from /proc/PID/stat over the UDP run).
 // The translator is pinned to CPU 0, every traffic process to CPU 1 (taskset).
 //
-//   sudo deno run -A bench/throughput.ts [--seconds 3] [--rounds 1]
+//   sudo deno run -A bench/throughput.ts [--seconds 3] [--rounds 1] [--rps]
 //        [--only native,tayga,xlat1,xlat2[,xlat2u]]     (xlat2u: 2 workers, not pinned)
 //
 // Needs root, cc, tayga, iperf3, taskset, iproute2. Shared machines: run it rarely.
@@ -22,6 +22,11 @@ function opt(name: string, dflt: string): string {
 }
 const SECONDS = Number(opt("seconds", "3"));
 const ONLY = opt("only", "native,tayga,xlat1,xlat2").split(",");
+/** Steer the router namespace's receive work (RPS on its veths) to the translator's CPU, so
+ *  that CPU is the whole router box: both kernel forwarding hops and the translator. With
+ *  an unpaced sender this floods that CPU with packets the TUN queue then drops (receive
+ *  livelock: TAYGA fell from ~110k to ~40k pps here); off by default. */
+const RPS = args.includes("--rps");
 /** Rounds over all rows; a row reports its best pps and lowest CPU/packet (shared machine). */
 const ROUNDS = Number(opt("rounds", "1"));
 const FLOWS = 8;
@@ -188,6 +193,12 @@ async function topology(lab: NetLab): Promise<Topo> {
   await cl.route("::/0", { via: "2001:db8:1::1" });
   await sv.route("0.0.0.0/0", { via: "198.51.100.1" });
   await sv.route("::/0", { via: "2001:db8:2::1" });
+  if (RPS) {
+    const mask = (1 << Number(TRANSLATOR_CPU)).toString(16);
+    for (const dev of ["r0", "r1"]) {
+      await rt.run(["sh", "-c", `echo ${mask} > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]);
+    }
+  }
   return { cl, rt, sv };
 }
 
@@ -470,7 +481,8 @@ async function main(): Promise<void> {
     const t = await topology(lab);
     console.log(`load average before: ${Deno.readTextFileSync("/proc/loadavg").trim()}`);
     console.log(
-      `topology: ${t.cl.name} -> ${t.rt.name} -> ${t.sv.name}; ${SECONDS}s per measurement, ` +
+      (RPS ? "rps: router receive work on the translator's CPU\n" : "") +
+        `topology: ${t.cl.name} -> ${t.rt.name} -> ${t.sv.name}; ${SECONDS}s per measurement, ` +
         `${FLOWS} UDP flows, translator on CPU ${TRANSLATOR_CPU}, traffic on CPU ${TRAFFIC_CPU}`,
     );
     for (let round = 1; round <= ROUNDS; round++) {
