@@ -371,16 +371,24 @@ export class EamTable {
   /** lookup6 over the address as four big-endian int32 words. */
   lookup6w(a0: number, a1: number, a2: number, a3: number): number {
     const i = this.find6w(a0, a1, a2, a3);
-    if (i < 0) return -1;
+    return i < 0 ? -1 : this.ipv4Bits(i, a0, a1, a2, a3) >>> 0;
+  }
+
+  /**
+   * RFC 7757 3.2: the IPv4 address entry `i` (from find6w) maps the IPv6 address to, as
+   * int32 bits: a small integer in V8, never boxed when returned from an uninlined call.
+   */
+  ipv4Bits(i: number, a0: number, a1: number, a2: number, a3: number): number {
     const k = 32 - this.#len4[i];
-    if (k === 0) return this.#p4[i];
+    const p4 = this.#p4s[i];
+    if (k === 0) return p4;
     const pos = this.#len6[i], e = (pos & 31) + k;
     const w = pos >>> 5;
     const hi = (w === 0 ? a0 : w === 1 ? a1 : w === 2 ? a2 : a3) >>> 0;
     const s = e <= 32
       ? hi >>> (32 - e)
-      : ((hi << (e - 32)) | ((w === 0 ? a1 : w === 1 ? a2 : a3) >>> (64 - e))) >>> 0;
-    return (this.#p4[i] | (s & lowMask(k))) >>> 0;
+      : (hi << (e - 32)) | ((w === 0 ? a1 : w === 1 ? a2 : a3) >>> (64 - e));
+    return p4 | (s & lowMask(k));
   }
 }
 

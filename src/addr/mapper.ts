@@ -47,6 +47,8 @@ export class AddressMapper {
   readonly #wkpCheck: boolean;
   /** An empty EAM table is not probed at all (the common NAT64-prefix-only setup). */
   readonly #hasEam: boolean;
+  /** map6to4's result as int32 bits. */
+  #bits4 = 0;
   /** pool6 is a /96: its first three words as int32, for a word-wise extract. */
   readonly #pool96: boolean;
   readonly #w0: number;
@@ -76,7 +78,8 @@ export class AddressMapper {
     this.#w2 = readInt(a, 8);
   }
 
-  /** IPv4 -> IPv6. Returns 0 or a DROP index (see the module comment). */
+  /** IPv4 -> IPv6. Returns 0 or a DROP index (see the module comment). `v4`: uint32, or
+   *  the same 32 bits as int32 (what the translator passes: never boxed by V8). */
   map4to6(v4: number, out: Uint8Array, off: number, isSource: boolean, flags = 0): number {
     this.via = 0;
     if (this.#hasEam && (flags & NO_EAM) === 0 && this.eam.lookup4(v4, out, off)) {
@@ -96,15 +99,25 @@ export class AddressMapper {
 
   /** IPv6 -> IPv4. Returns the IPv4 address (>= 0) or -(1 + DROP index). */
   map6to4(b: Uint8Array, off: number, isSource: boolean, flags = 0): number {
+    // Small enough to be inlined into the caller, so that the uint32 (a heap number in
+    // V8 from 2^31 up) is never returned across a call; `| 0` keeps the merge below
+    // numeric (a tagged call result merged with a uint32 would box it per packet).
+    const r = this.#map6to4(b, off, isSource, flags) | 0;
+    return r === 0 ? this.#bits4 >>> 0 : r;
+  }
+
+  /** map6to4's work: 0 with the address in #bits4 (int32 bits), or -(1 + DROP index). */
+  #map6to4(b: Uint8Array, off: number, isSource: boolean, flags: number): number {
     this.via = 0;
     // The address is read once as words, for the EAM probe and the /96 prefix compare.
     const a0 = readInt(b, off), a1 = readInt(b, off + 4);
     const a2 = readInt(b, off + 8), a3 = readInt(b, off + 12);
     if (this.#hasEam && (flags & NO_EAM) === 0) {
-      const v4 = this.eam.lookup6w(a0, a1, a2, a3);
-      if (v4 >= 0) {
+      const i = this.eam.find6w(a0, a1, a2, a3);
+      if (i >= 0) {
+        this.#bits4 = this.eam.ipv4Bits(i, a0, a1, a2, a3);
         this.via = VIA_EAM;
-        return v4;
+        return 0;
       }
     }
     const untranslatable = -1 - (isSource ? DROP.untranslatable_src : DROP.untranslatable_dst);
@@ -114,15 +127,17 @@ export class AddressMapper {
     if (this.#pool96) {
       // Word 2 holds the u-octet (RFC 6052 2.2), zero in the prefix (assertPool6).
       if (a0 !== this.#w0 || a1 !== this.#w1 || a2 !== this.#w2) return untranslatable;
-      v4 = a3 >>> 0;
+      v4 = a3;
     } else {
       v4 = extract4(p, b, off);
       if (v4 < 0) return untranslatable;
+      v4 |= 0;
     }
     if ((flags & NO_DENYLIST) === 0 && this.denylist.has(v4)) return -1 - DROP.denylisted;
     if (this.#wkpCheck && !isGlobal4(v4)) return -1 - DROP.wkp_non_global; // RFC 6052 3.1
+    this.#bits4 = v4;
     this.via = VIA_RFC6052;
-    return v4;
+    return 0;
   }
 
   /**

@@ -156,17 +156,18 @@ function translateAddresses46(
   o: Uint8Array,
   icmpError: boolean,
 ): number {
+  // Addresses go to the mapper as int32 bits (`| 0`): no heap number per packet.
   let f = icmpError ? AX_ICMP_ERROR : 0;
   if (x.hairpin && (!icmpError || (i.l4Len >= 28 && get32(b, i.l4Off + 24) === i.src))) {
     f |= AX_NO_EAM;
   }
-  const r = x.addr.v4to6(i.src, o, 8, true, f);
+  const r = x.addr.v4to6(i.src | 0, o, 8, true, f);
   if (r !== 0) {
     if (!icmpError) return r;
     if (x.pool6 !== null) x.pool6.pickInto(i.src, o, 8);
     else copyBytes(o, 8, x.icmpSrc6, 0, 16);
   }
-  return x.addr.v4to6(i.dst, o, 24, false, icmpError ? AX_ICMP_ERROR : 0);
+  return x.addr.v4to6(i.dst | 0, o, 24, false, icmpError ? AX_ICMP_ERROR : 0);
 }
 
 /** RFC 7915 4.1 Hop Limit: the translator is a router; TTL reaching zero is Time Exceeded. */

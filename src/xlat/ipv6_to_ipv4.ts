@@ -67,7 +67,7 @@ export function translate64(
   if (x.addr.hairpinMode !== "intrinsic") return false;
   if (icmpError) return x.addr.isHairpin64(b, x.inner6.off + 8);
   // The destination went through RFC 6052 (not EAM) to an address an EAM maps back.
-  return x.dstViaRfc6052 && x.addr.eam.size > 0 && x.addr.isEam4(get32(o, 16));
+  return x.dstViaRfc6052 && x.addr.eam.size > 0 && x.addr.isEam4(get32(o, 16) | 0);
 }
 
 /** RFC 7915 5.2: fragmented ICMPv6 cannot be translated (its checksum covers it all). */
@@ -101,16 +101,19 @@ function translateAddresses64(
   icmpError: boolean,
 ): number {
   const f = icmpError ? AX_ICMP_ERROR : 0;
-  let s = x.addr.v6to4(b, i.off + 8, true, f);
-  if (s < 0) {
+  // Addresses are kept as int32 bits: a uint32 from 2^31 up merged with a tagged value
+  // would be boxed (one heap number per packet).
+  const r = x.addr.v6to4(b, i.off + 8, true, f);
+  let s = r | 0;
+  if (r < 0) {
     if (!icmpError) return -1 - s;
-    s = x.pool4 !== null ? x.pool4.pick(b, i.off + 8) : x.icmpSrc4;
+    s = (x.pool4 !== null ? x.pool4.pick(b, i.off + 8) : x.icmpSrc4) | 0;
   }
   const d = x.addr.v6to4(b, i.off + 24, false, f);
-  if (d < 0) return -1 - d;
+  if (d < 0) return -1 - (d | 0);
   x.dstViaRfc6052 = x.addr.via === VIA_RFC6052;
   put32(o, 12, s);
-  put32(o, 16, d);
+  put32(o, 16, d | 0);
   return 0;
 }
 
