@@ -40,8 +40,12 @@ tcp-trans-timeout = 240        # seconds (RFC 6146 3.5.2.2: at least 240)
 tcp-incoming-syn-timeout = 6   # seconds an inbound SYN waits for a BIB entry (RFC 6146 3.5.2.2)
 icmp-timeout = 60              # seconds (RFC 6146 3.5.3: at least 60)
 max-sessions-per-host = 0      # RFC 6888 REQ-4 per-IPv6-host session limit; 0 = none
+max-ports-per-host = 0         # RFC 6888 REQ-3 dynamic BIB entries (ports) per IPv6 host; 0 = none
 address-dependent-filtering = false  # RFC 6146 3.5.2.2; false = endpoint-independent
 drop-externally-initiated-tcp = false  # drop inbound SYNs with no BIB entry at once
+log-sessions = false           # RFC 6888 REQ-12: log each BIB/session creation and deletion
+snapshot-file = ""             # keep BIB + sessions across restarts, e.g. "/var/lib/xlat64/nat64.snap"
+snapshot-interval = 60         # seconds between snapshots (one is also written on SIGTERM)
 
 # Placeholder pool: a private /30 that xlat64 routes to its TUN (manage = true). Replace it
 # with public IPv4 addresses routed to this host, or NAT44 it on the way out.
@@ -93,6 +97,9 @@ trust-anchors = "/usr/share/dns/root.ds"
 
 [pcp]                          # RFC 6887 / 7225 server (nat64 mode)
 listen = []                    # e.g. ["[2001:db8::1]:5351"]
+allow = []                     # IPv6 client prefixes served, e.g. ["2001:db8::/32"]; others: NOT_AUTHORIZED
+min-lifetime = 120             # seconds: shortest MAP lifetime granted (RFC 6887 15)
+max-lifetime = 86400           # seconds: longest MAP lifetime granted
 
 [status]
 listen = "127.0.0.1:8064"      # /status, /metrics, /healthz; "" turns it off

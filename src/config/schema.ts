@@ -142,8 +142,12 @@ const nat64 = section("nat64", {
   // RFC 6146 3.5.3: ICMP_DEFAULT at least 60 seconds.
   "icmp-timeout": int(60, 86400, 60),
   "max-sessions-per-host": int(0, 1 << 24, 0),
+  "max-ports-per-host": int(0, 1 << 24, 0),
   "address-dependent-filtering": bool(false),
   "drop-externally-initiated-tcp": bool(false),
+  "log-sessions": bool(false),
+  "snapshot-file": z.string().prefault(""),
+  "snapshot-interval": int(1, 86400, 60),
 }).prefault({}).transform((n) => ({
   pool4: n.pool4,
   bib: n.bib,
@@ -153,8 +157,12 @@ const nat64 = section("nat64", {
   tcpIncomingSynTimeout: n["tcp-incoming-syn-timeout"],
   icmpTimeout: n["icmp-timeout"],
   maxSessionsPerHost: n["max-sessions-per-host"],
+  maxPortsPerHost: n["max-ports-per-host"],
   addressDependentFiltering: n["address-dependent-filtering"],
   dropExternallyInitiatedTcp: n["drop-externally-initiated-tcp"],
+  logSessions: n["log-sessions"],
+  snapshotFile: n["snapshot-file"] === "" ? null : n["snapshot-file"],
+  snapshotInterval: n["snapshot-interval"],
 }));
 
 const clat = section("clat", {
@@ -235,8 +243,19 @@ const validator = section("validator", {
 
 const pcp = section("pcp", {
   // RFC 6887 19.1: PCP server port 5351.
-  listen: z.array(parsed((s): SocketAddr => socketAddrValue(s, 5351))).prefault([]),
-}).prefault({});
+  "listen": z.array(parsed((s): SocketAddr => socketAddrValue(s, 5351))).prefault([]),
+  // Client source prefixes served; others get NOT_AUTHORIZED (RFC 6887 7.4). IPv6 only:
+  // PCP clients of a NAT64 are its IPv6 hosts.
+  "allow": z.array(parsed(prefix6Value)).prefault([]),
+  // RFC 6887 15: the server may bound the lifetime a client asks for.
+  "min-lifetime": int(1, 86400 * 7, 120),
+  "max-lifetime": int(1, 86400 * 7, 86400),
+}).prefault({}).transform((p) => ({
+  listen: p.listen,
+  allow: p.allow,
+  minLifetime: p["min-lifetime"],
+  maxLifetime: p["max-lifetime"],
+}));
 
 const status = section("status", {
   listen: optionalParsed((s) => socketAddrValue(s)).prefault("127.0.0.1:8064"),

@@ -45,6 +45,22 @@ export function resolveConfig(p: ParsedConfig, issues: KeyIssue[]): Config {
     bad("nat64.pool4", "nat64 mode needs at least one [[nat64.pool4]] entry (RFC 6146 3)");
   }
   if (mode === "clat") checkClat(p, pool6, bad);
+  if (mode === "nat64" && p.tun.workers > 1) {
+    bad(
+      "tun.workers",
+      `nat64 mode runs one data-path worker: BIB and sessions live in it, and the kernel ` +
+        `spreads a flow's two directions over TUN queues independently (set workers = 1)`,
+    );
+  }
+  if (p.pcp.minLifetime > p.pcp.maxLifetime) {
+    bad(
+      "pcp.min-lifetime",
+      `${p.pcp.minLifetime} is above pcp.max-lifetime ${p.pcp.maxLifetime}`,
+    );
+  }
+  if (p.nat64.snapshotFile !== null && p.nat64.snapshotFile.endsWith("/")) {
+    bad("nat64.snapshot-file", `"${p.nat64.snapshotFile}" names a directory, not a file`);
+  }
   if (mode !== "nat64" && p.pcp.listen.length > 0) {
     bad("pcp.listen", `the PCP server runs only in nat64 mode, not in mode "${mode}"`);
   }

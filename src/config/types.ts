@@ -74,10 +74,18 @@ export interface Nat64Config {
   readonly icmpTimeout: number;
   /** RFC 6888 REQ-4: sessions per IPv6 host; 0 means no limit. */
   readonly maxSessionsPerHost: number;
+  /** RFC 6888 REQ-3: dynamic BIB entries (ports) per IPv6 host, all protocols; 0: no limit. */
+  readonly maxPortsPerHost: number;
   /** RFC 6146 3.5.2.2 / RFC 4787: address-dependent instead of endpoint-independent filtering. */
   readonly addressDependentFiltering: boolean;
   /** Drop inbound IPv4 SYNs that match no BIB entry instead of waiting (RFC 6146 3.5.2.2). */
   readonly dropExternallyInitiatedTcp: boolean;
+  /** RFC 6888 REQ-12: one log line per BIB/session creation and deletion. */
+  readonly logSessions: boolean;
+  /** Where the BIB and sessions are saved across restarts; null: not saved. */
+  readonly snapshotFile: string | null;
+  /** Seconds between snapshots (also written on SIGTERM). */
+  readonly snapshotInterval: number;
 }
 
 export interface ClatConfig {
@@ -143,6 +151,11 @@ export interface ValidatorConfig {
 
 export interface PcpConfig {
   readonly listen: readonly SocketAddr[];
+  /** Client prefixes served; empty: every request gets NOT_AUTHORIZED. */
+  readonly allow: readonly Prefix6[];
+  /** Seconds: bounds on the MAP lifetime granted (RFC 6887 15). */
+  readonly minLifetime: number;
+  readonly maxLifetime: number;
 }
 
 export interface StatusConfig {

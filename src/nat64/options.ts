@@ -1,5 +1,12 @@
 // What the NAT64 engine needs beyond the translator's options, from [nat64].
-import type { Config, Nat64Config, Pool4Entry, StaticBibEntry } from "../config/types.ts";
+import type { Prefix6 } from "../addr/ip.ts";
+import type {
+  Config,
+  Nat64Config,
+  PcpConfig,
+  Pool4Entry,
+  StaticBibEntry,
+} from "../config/types.ts";
 import { toXlatOptions } from "../config/xlat.ts";
 import type { XlatOptions } from "../xlat/options.ts";
 import { type Nat64Timeouts, timeoutsFromConfig } from "./timeouts.ts";
@@ -19,29 +26,41 @@ export interface Nat64Options {
   readonly maxHeldSyns: number;
   /** Log one line per BIB/session creation and deletion (RFC 6888 REQ-12). */
   readonly logSessions: boolean;
+  /** The PCP server's policy (RFC 6887), answered by the engine; null: no PCP server. */
+  readonly pcp?: Nat64PcpOptions | null;
+}
+
+export interface Nat64PcpOptions {
+  /** Client prefixes served; others get NOT_AUTHORIZED. */
+  readonly allow: readonly Prefix6[];
+  /** Seconds: bounds on granted MAP lifetimes. */
+  readonly minLifetime: number;
+  readonly maxLifetime: number;
 }
 
 /** The engine's options: the translator's plus [nat64]; structured-clonable for workers. */
 export type Nat64EngineOptions = XlatOptions & { readonly nat64: Nat64Options };
 
-export function nat64Options(c: Nat64Config): Nat64Options {
-  const extra = c as Nat64Config & { maxPortsPerHost?: number; logSessions?: boolean };
+export function nat64Options(c: Nat64Config, pcp: PcpConfig | null = null): Nat64Options {
   return {
     pool4: c.pool4,
     staticBib: c.bib,
     timeouts: timeoutsFromConfig(c),
     maxSessionsPerHost: c.maxSessionsPerHost,
-    maxPortsPerHost: extra.maxPortsPerHost ?? 0,
+    maxPortsPerHost: c.maxPortsPerHost,
     addressDependentFiltering: c.addressDependentFiltering,
     dropExternallyInitiatedTcp: c.dropExternallyInitiatedTcp,
     maxHeldSyns: 1024,
-    logSessions: extra.logSessions ?? false,
+    logSessions: c.logSessions,
+    pcp: pcp && pcp.listen.length > 0
+      ? { allow: pcp.allow, minLifetime: pcp.minLifetime, maxLifetime: pcp.maxLifetime }
+      : null,
   };
 }
 
 /** Options for createEngine("nat64", ...) from a whole config. */
 export function toNat64EngineOptions(cfg: Config): Nat64EngineOptions {
-  return { ...toXlatOptions(cfg), nat64: nat64Options(cfg.nat64) };
+  return { ...toXlatOptions(cfg), nat64: nat64Options(cfg.nat64, cfg.pcp) };
 }
 
 /** The options createEngine(cfg.mode, ...) needs for any mode (nat64 adds its section). */

@@ -245,6 +245,16 @@ const ERRORS: [string, string, RegExp][] = [
     /only in nat64 mode/,
   ],
   [`mode = "none"\n[dns]\nlisten = []`, "dns.listen", /must not be empty/],
+  [`${POOL4}[tun]\nworkers = 2`, "tun.workers", /nat64 mode runs one data-path worker/],
+  [`${POOL4}[nat64]\nmax-ports-per-host = -1`, "nat64.max-ports-per-host", /below the minimum 0/],
+  [`${POOL4}[nat64]\nsnapshot-interval = 0`, "nat64.snapshot-interval", /below the minimum 1/],
+  [`${POOL4}[nat64]\nsnapshot-file = "/var/lib/"`, "nat64.snapshot-file", /names a directory/],
+  [`${POOL4}[pcp]\nallow = ["10.0.0.0/8"]`, "pcp.allow[0]", /not an IPv6 address/],
+  [
+    `${POOL4}[pcp]\nmin-lifetime = 600\nmax-lifetime = 300`,
+    "pcp.min-lifetime",
+    /600 is above pcp\.max-lifetime 300/,
+  ],
   [
     `mode = "siit"\n[[translator.eam]]\nipv4 = "192.0.2.1"\nipv6 = "2001:db8::1"\n[discovery]\nannounce-pref64 = ["eth0"]`,
     "discovery.announce-pref64",
@@ -450,4 +460,29 @@ Deno.test("loadConfig reads and validates a file", async () => {
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("nat64 and pcp keys: defaults and parsed values", () => {
+  const d = defaultConfig();
+  assert.equal(d.nat64.maxPortsPerHost, 0);
+  assert.equal(d.nat64.logSessions, false);
+  assert.equal(d.nat64.snapshotFile, null);
+  assert.equal(d.nat64.snapshotInterval, 60);
+  assert.deepEqual(d.pcp.allow, []);
+  assert.equal(d.pcp.minLifetime, 120);
+  assert.equal(d.pcp.maxLifetime, 86400);
+  const c = parseConfig(
+    `${POOL4}[nat64]\nmax-ports-per-host = 64\nlog-sessions = true\n` +
+      `snapshot-file = "/var/lib/xlat64/nat64.snap"\nsnapshot-interval = 5\n` +
+      `[pcp]\nlisten = ["[::1]"]\nallow = ["2001:db8::/32"]\nmin-lifetime = 30\nmax-lifetime = 600`,
+    "x.toml",
+  );
+  assert.equal(c.nat64.maxPortsPerHost, 64);
+  assert.equal(c.nat64.logSessions, true);
+  assert.equal(c.nat64.snapshotFile, "/var/lib/xlat64/nat64.snap");
+  assert.equal(c.nat64.snapshotInterval, 5);
+  assert.deepEqual(c.pcp.allow.map(formatPrefix6), ["2001:db8::/32"]);
+  assert.equal(c.pcp.listen[0].port, 5351);
+  assert.equal(c.pcp.minLifetime, 30);
+  assert.equal(c.pcp.maxLifetime, 600);
 });
