@@ -8,6 +8,8 @@ import { DnsMetrics } from "./metrics.ts";
 import type { Dns64Options, DnsOptions } from "./options.ts";
 import { CachingResolver } from "./resolver.ts";
 import { UpstreamClient } from "./upstream.ts";
+import { createValidation, type ValidationSetup } from "./validator/lookup.ts";
+import type { Validator } from "./validator/validator.ts";
 
 export interface DnsCore {
   readonly handler: QueryHandler;
@@ -15,12 +17,15 @@ export interface DnsCore {
   readonly metrics: DnsMetrics;
   readonly messages: MessageCache;
   readonly responses: ResponseCache;
+  /** The stub validator ([validator] enabled), RFC 8683 4.1.3. */
+  readonly validator?: Validator;
 }
 
 export function buildCore(
   dns: DnsOptions,
   dns64Opts: Dns64Options,
   validator?: AnswerValidator,
+  validation?: ValidationSetup,
 ): DnsCore {
   const metrics = new DnsMetrics();
   const now = () => Date.now();
@@ -32,9 +37,12 @@ export function buildCore(
   }, metrics);
   const messages = new MessageCache(dns.cacheMaxEntries, dns.cacheMaxBytes / 2, dns.cacheMaxTtl);
   const resolver = new CachingResolver(upstream, messages, metrics, now);
-  const dns64 = new Dns64(dns64Opts, resolver.lookup, validator ?? null);
+  // With validation on, DNS64 and forwarding see only validated data (RFC 8683 4.1.3).
+  const v = validation ? createValidation(resolver.lookup, validation, now) : null;
+  const lookup = v?.lookup ?? resolver.lookup;
+  const dns64 = new Dns64(dns64Opts, lookup, v?.validator ?? validator ?? null);
   const responses = new ResponseCache(dns.cacheMaxEntries, dns.cacheMaxBytes / 2);
-  const deps: HandlerDeps = { dns, dns64, lookup: resolver.lookup, metrics, responses, now };
+  const deps: HandlerDeps = { dns, dns64, lookup, metrics, responses, now };
   const handler = new QueryHandler(deps);
-  return { handler, deps, metrics, messages, responses };
+  return { handler, deps, metrics, messages, responses, validator: v?.validator };
 }

@@ -75,6 +75,14 @@ function coversA(r: ResourceRecord): boolean {
   return r.type === TYPE.RRSIG && r.data.length >= 2 && ((r.data[0] << 8) | r.data[1]) === TYPE.A;
 }
 
+/** SERVFAIL for bogus data, keeping the validator's Extended DNS Error (RFC 8914). */
+function bogusAnswer(m: Message): Answer {
+  const base = errorAnswer(RCODE.SERVFAIL);
+  return rcodeOf(m.flags) === RCODE.SERVFAIL
+    ? { ...base, ednsOptions: answerFromMessage(m).ednsOptions }
+    : base;
+}
+
 export class Dns64 {
   readonly enabled: boolean;
 
@@ -146,6 +154,12 @@ export class Dns64 {
     if (flags.dnssecOk && flags.checkingDisabled && !this.opts.breakDnssec) {
       return aaaa ? answerFromMessage(aaaa) : errorAnswer(RCODE.SERVFAIL);
     }
+    // RFC 8683 4.1.3: a bogus AAAA answer is SERVFAIL, not a reason to synthesize.
+    if (
+      aaaa && this.validator && (await this.validator.validate(name, TYPE.AAAA, aaaa)) === "bogus"
+    ) {
+      return bogusAnswer(aaaa);
+    }
     if (aaaa) {
       const rc = rcodeOf(aaaa.flags);
       // 5.1.2: Name Error means the name does not exist for any type: no synthesis.
@@ -161,7 +175,7 @@ export class Dns64 {
     const a = await this.lookup(name, TYPE.A, flags);
     if (a && this.validator) {
       const v = await this.validator.validate(name, TYPE.A, a);
-      if (v === "bogus") return errorAnswer(RCODE.SERVFAIL);
+      if (v === "bogus") return bogusAnswer(a);
     }
     const syn = a ? this.synthesize(a, aaaa) : null;
     if (syn) return syn;

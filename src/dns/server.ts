@@ -12,6 +12,7 @@ import { buildCore } from "./core.ts";
 import type { FromWorker, ToWorker } from "./fastpath_worker.ts";
 import type { MetricFamily } from "../status/metrics.ts";
 import { formatPrefix6 } from "../addr/ip.ts";
+import type { ValidationSetup } from "./validator/lookup.ts";
 
 /** The logging calls we make; a @logtape/logtape Logger fits. */
 export interface DnsLog {
@@ -25,6 +26,8 @@ export interface DnsServerOptions {
   readonly dns: DnsOptions;
   readonly dns64: Dns64Options;
   readonly validator?: AnswerValidator;
+  /** [validator] enabled: validate upstream answers here (RFC 8683 4.1.3). */
+  readonly validation?: ValidationSetup;
 }
 
 export interface DnsStatus {
@@ -63,7 +66,7 @@ export async function startDnsServer(
     log.warn("DNS upstream {upstream} is our own listener; ignoring it", { upstream: hp(u) });
   }
   const dns: DnsOptions = { ...opts.dns, upstream: opts.dns.upstream.filter((u) => !self(u)) };
-  const core = buildCore(dns, opts.dns64, opts.validator);
+  const core = buildCore(dns, opts.dns64, opts.validator, opts.validation);
   const { handler, metrics, messages: msgCache, responses } = core;
   let worker: FastPath | null = null;
   if (dns.fastPath && dns.listen.length > 0) {
@@ -233,11 +236,12 @@ export async function startDnsServer(
     handler,
     metrics() {
       metrics.cacheEntries = msgCache.lru.size + responses.size;
-      if (!worker?.snapshot) return metrics.families();
+      const dnssec = core.validator?.metrics.families() ?? [];
+      if (!worker?.snapshot) return [...metrics.families(), ...dnssec];
       const all = new DnsMetrics();
       all.add(metrics.snapshot());
       all.add(worker.snapshot);
-      return all.families();
+      return [...all.families(), ...dnssec];
     },
     status() {
       return {

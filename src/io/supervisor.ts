@@ -17,6 +17,11 @@ import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
 import { engineOptions } from "../nat64/options.ts";
 import { type DnsServerHandle, startDnsServer } from "../dns/server.ts";
 import { dnsOptionsFromConfig } from "../dns/options.ts";
+import { loadTrustAnchors } from "../dns/validator/anchors.ts";
+import {
+  VALIDATOR_CLOCK_SKEW,
+  VALIDATOR_NSEC3_MAX_ITERATIONS,
+} from "../dns/validator/validator.ts";
 import { getLogger } from "../log.ts";
 import { MetricsRegistry } from "../status/metrics.ts";
 import type { StatusServer } from "../status/server.ts";
@@ -318,7 +323,15 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
   }
   const o = dnsOptionsFromConfig(cfg, resolvConf);
   if (o.dns.upstream.length === 0) log.warn("DNS: no upstream servers; every query will fail");
-  const h = await startDnsServer(o, getLogger("dns"));
+  // RFC 8683 4.1.3: validate locally, then synthesize. Unreadable anchors fail the start.
+  const validation = cfg.validator.enabled
+    ? {
+      anchors: await loadTrustAnchors(cfg.validator.trustAnchors),
+      clockSkew: VALIDATOR_CLOCK_SKEW,
+      nsec3MaxIterations: VALIDATOR_NSEC3_MAX_ITERATIONS,
+    }
+    : undefined;
+  const h = await startDnsServer({ ...o, validation }, getLogger("dns"));
   const st = h.status();
   log.info(
     `DNS proxy on ${st.listen.join(", ")} -> ${st.upstream.join(", ")}; DNS64 ${

@@ -85,6 +85,11 @@ type Step =
   | { kind: "not_cut"; expires: number }
   | { kind: "nxdomain"; expires: number };
 
+/** Default tolerance on RRSIG validity windows, seconds (clocks of small CEs drift). */
+export const VALIDATOR_CLOCK_SKEW = 300;
+/** RFC 9276 3.2: NSEC3 iteration counts above this make answers insecure (Unbound: 150). */
+export const VALIDATOR_NSEC3_MAX_ITERATIONS = 150;
+
 const MAX_CHAIN = 12;
 const MAX_LABELS_WALKED = 40;
 
@@ -139,8 +144,8 @@ export class Validator implements AnswerValidator {
 
   constructor(private readonly o: ValidatorOptions) {
     this.anchors = o.anchors.map((a) => ({ ...a, zone: normalName(a.zone) }));
-    this.skew = o.clockSkew ?? 0;
-    this.maxIter = o.nsec3MaxIterations ?? 150;
+    this.skew = o.clockSkew ?? VALIDATOR_CLOCK_SKEW;
+    this.maxIter = o.nsec3MaxIterations ?? VALIDATOR_NSEC3_MAX_ITERATIONS;
     this.bogusTtl = o.bogusTtl ?? 60;
     this.maxEntries = o.maxCacheEntries ?? 10000;
     this.metrics = o.metrics ?? new ValidatorMetrics();
@@ -156,8 +161,17 @@ export class Validator implements AnswerValidator {
     return v.state === "indeterminate" ? "insecure" : v.state;
   }
 
+  /** Messages the proxy already judged (see lookup.ts): their verdict, no work again. */
+  private readonly marked = new WeakMap<Message, Verdict>();
+
+  mark(m: Message, v: Verdict): void {
+    this.marked.set(m, v);
+  }
+
   /** Validate `resp`, the upstream's DO=1 CD=1 answer to (name, type). */
   async verdict(name: string, type: number, resp: Message): Promise<Verdict> {
+    const judged = this.marked.get(resp);
+    if (judged) return judged;
     const k = key(name, type);
     const memo = this.verdicts.get(resp);
     const now = this.nowSec();
