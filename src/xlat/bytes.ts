@@ -99,6 +99,9 @@ export function sumView(v: DataView, at: number, words: number): number {
   return (s & 0xffff) + (s >>> 16);
 }
 
+/** The two 16-bit halves of a 32-bit word (uint32 or int32 bits), added (not folded). */
+export const halves = (w: number): number => (w >>> 16) + (w & 0xffff);
+
 export function zeroBytes(dst: Uint8Array, off: number, n: number): void {
   for (let k = 0; k < n; k++) dst[off + k] = 0;
 }

@@ -60,6 +60,9 @@ export class XlatContext {
     this.ov = ov;
   }
 
+  /** Per packet, 6->4: the unfolded 16-bit sum of the new IPv4 source and destination,
+   *  for the header checksum and the L4 pseudo-header update. */
+  addrSum4 = 0;
   /** Per packet: the 6->4 destination was mapped with RFC 6052 (hairpin candidate). */
   dstViaRfc6052 = false;
   /** Long-lived buffer for the IPv4 form of an intrinsically hairpinned packet. */

@@ -5,7 +5,17 @@ import { type Ipv4Info, parseIpv4 } from "../packet/ipv4.ts";
 import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP4_UNREACH, ICMP6, IPPROTO, isIcmp4Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR, AX_NO_EAM } from "./addr_xlat.ts";
-import { copyBytes, copyView, get16, get32, put16, put32, sumView, zeroBytes } from "./bytes.ts";
+import {
+  copyBytes,
+  copyView,
+  get16,
+  get32,
+  halves,
+  put16,
+  put32,
+  sumView,
+  zeroBytes,
+} from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
 import { emitFragments6 } from "./fragment.ts";
 import { ICMP6_ERROR_MAX, sendIcmp4Error } from "./icmp_error.ts";
@@ -275,7 +285,8 @@ function translateTcpUdp46(
     put16(o, co, c === 0 ? 0xffff : c);
     return n;
   }
-  let c = adjust(old, sumView(x.iv, x.ib + i.off + 12, 2), sumView(x.ov, 8, 8));
+  // The old pseudo-header addresses are the parser's (no re-read of the input).
+  let c = adjust(old, fold(halves(i.src) + halves(i.dst)), sumView(x.ov, 8, 8));
   if (udp && c === 0) c = 0xffff;
   put16(o, co, c);
   return n;

@@ -6,13 +6,22 @@ import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP6, ICMP6_PARAM, IPPROTO, isIcmp6Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR } from "./addr_xlat.ts";
 import { VIA_RFC6052 } from "../addr/mapper.ts";
-import { copyBytes, copyView, get16, get32, put16, put32, sumView, zeroBytes } from "./bytes.ts";
+import {
+  copyBytes,
+  copyView,
+  get16,
+  get32,
+  halves,
+  put16,
+  put32,
+  sumView,
+  zeroBytes,
+} from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
 import { ICMP4_ERROR_MAX, sendIcmp6Error } from "./icmp_error.ts";
 import { icmpErr6to4, icmpInfo6to4, paramPtr6to4, UNMAPPED } from "./icmp_map.ts";
 import { fail, innerV6toV4 } from "./inner.ts";
 import { mtu4FromPtb, packetTooBigMtu } from "./mtu.ts";
-import { setIpv4HeaderChecksum } from "../packet/ipv4.ts";
 import { DROP, SLOT } from "./stats.ts";
 
 function drop(x: XlatContext, reason: number): void {
@@ -114,6 +123,7 @@ function translateAddresses64(
   x.dstViaRfc6052 = x.addr.via === VIA_RFC6052;
   put32(o, 12, s);
   put32(o, 16, d | 0);
+  x.addrSum4 = halves(s) + halves(d);
   return 0;
 }
 
@@ -188,7 +198,13 @@ function writeIpv4Header64(x: XlatContext, i: Ipv6Info, o: Uint8Array, total: nu
   }
   o[8] = i.hopLimit - 1;
   o[9] = i.proto === IPPROTO.ICMPV6 ? IPPROTO.ICMP : i.proto;
-  setIpv4HeaderChecksum(o, 0, 20);
+  // RFC 791 header checksum from the fields just written (addresses: their known sum),
+  // not re-read from the buffer.
+  const sum = ((o[0] << 8) | o[1]) + total + ((o[4] << 8) | o[5]) + ((o[6] << 8) | o[7]) +
+    ((o[8] << 8) | o[9]) + x.addrSum4;
+  const c = ~fold(sum) & 0xffff;
+  o[10] = c >> 8;
+  o[11] = c & 255;
 }
 
 /** RFC 7915 5.5: TCP/UDP checksums updated incrementally for the new pseudo-header. */
@@ -199,7 +215,7 @@ function translateTcpUdp64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uint8A
   const co = 20 + (udp ? 6 : 16);
   const old = get16(o, co);
   if (udp && old === 0) return n; // illegal in IPv6, "no checksum" in IPv4
-  let c = adjust(old, sumView(x.iv, x.ib + i.off + 8, 8), sumView(x.ov, 12, 2));
+  let c = adjust(old, sumView(x.iv, x.ib + i.off + 8, 8), fold(x.addrSum4));
   if (udp && c === 0) c = 0xffff;
   put16(o, co, c);
   return n;
