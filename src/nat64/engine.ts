@@ -25,6 +25,9 @@ import { FAIL, type LogHook, Nat64Tables } from "./tables.ts";
 import { LIFE, lifeAction, nextState, TCP, tcpTransition } from "./tcp_fsm.ts";
 import { fragmented6, Tuple, tuple4, tuple6 } from "./tuple.ts";
 import { type FragFlow, FragTracker } from "./fragments.ts";
+import { PcpServer } from "../discovery/pcp_server.ts";
+import { PcpMappings } from "./pcp_mappings.ts";
+import { type SessionRow, sessionRows } from "./session_rows.ts";
 
 const w32 = (b: Uint8Array, o: number): number =>
   (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
@@ -54,6 +57,8 @@ export interface Nat64Gauges {
   readonly hosts: number;
   /** Unsolicited IPv4 SYNs waiting (RFC 6146 3.5.2.2). */
   readonly heldSyns: number;
+  /** BIB entries held by PCP MAP requests (RFC 6887 11). */
+  readonly pcpMappings: number;
 }
 
 export class Nat64 implements PacketEngine {
@@ -62,6 +67,11 @@ export class Nat64 implements PacketEngine {
   mapper: Nat64Mapper;
   readonly syns: SynHold;
   readonly frags: FragTracker;
+  /** PCP explicit mappings over the BIB (RFC 6887 11). */
+  readonly pcp: PcpMappings;
+  #pcpServer: PcpServer | null = null;
+  #pcpNowS = 0;
+  #pcpExpiredAt = 0;
   readonly #in6 = new Ipv6Info();
   readonly #inner6 = new Ipv6Info();
   readonly #in4 = new Ipv4Info();
@@ -105,6 +115,40 @@ export class Nat64 implements PacketEngine {
     this.syns = new SynHold(n.timeouts.tcpIncomingSyn, n.maxHeldSyns, extras.seed ?? 0x5eed);
     // RFC 6146 3.4: fragments are kept at least FRAGMENT_MIN (2 s).
     this.frags = new FragTracker(2000, 4096, 256, (extras.seed ?? 0xf7a9) ^ 0x55aa);
+    this.pcp = new PcpMappings(this.tables);
+    this.#pcpServer = this.#makePcpServer(opts);
+  }
+
+  #makePcpServer(o: Nat64EngineOptions): PcpServer | null {
+    const p = o.nat64.pcp;
+    if (!p || o.pool6 === null) return null;
+    return new PcpServer(
+      {
+        // RFC 7225 5: every response carries PREFIX64 with pool6.
+        prefixes: [{ prefix: o.pool6 }],
+        clients: [...p.allow],
+        minLifetimeS: p.minLifetime,
+        maxLifetimeS: p.maxLifetime,
+      },
+      this.pcp,
+      () => this.#pcpNowS,
+    );
+  }
+
+  /**
+   * Answers one PCP datagram from `src` (16 octets; RFC 6887 8.2) against the BIB, or
+   * null when it is to be dropped or no PCP server is configured.
+   */
+  handlePcp(datagram: Uint8Array, src: Uint8Array, now: number): Uint8Array | null {
+    if (this.#pcpServer === null) return null;
+    this.#pcpNowS = now / 1000;
+    this.#expire(now);
+    return this.#pcpServer.handle(datagram, src);
+  }
+
+  /** Up to `limit` sessions as rows for people (`xlat64 status --sessions`). */
+  sessionRows(limit: number, now: number): SessionRow[] {
+    return sessionRows(this.tables, limit, now);
   }
 
   /** Same contract as Translator.translate: emits into `out`, counts, never throws. */
@@ -150,6 +194,7 @@ export class Nat64 implements PacketEngine {
       pool4Capacity: { tcp: p.capacity(0), udp: p.capacity(1), icmp: p.capacity(2) },
       hosts: t.hostCount,
       heldSyns: this.syns.size,
+      pcpMappings: this.pcp.size,
     };
   }
 
@@ -160,16 +205,26 @@ export class Nat64 implements PacketEngine {
 
   /** The BIB and sessions as snapshot bytes (snapshot.ts); write them atomically. */
   snapshot(now: number): Uint8Array {
-    return serializeTables(this.tables, now);
+    return serializeTables(this.tables, now, this.pcp.values());
   }
 
   /** Loads snapshot bytes taken by `snapshot` (throws SnapshotError on bad input). */
   restore(bytes: Uint8Array, now: number): RestoreResult {
-    return restoreTables(this.tables, parseSnapshot(bytes), now);
+    return restoreTables(
+      this.tables,
+      parseSnapshot(bytes),
+      now,
+      (bib, nonce, msLeft) => this.pcp.restore(bib, nonce, (now + msLeft) / 1000),
+    );
   }
 
   #expire(now: number): void {
     this.#now = now;
+    // PCP lifetimes are in seconds: a look per second is enough.
+    if (this.pcp.size > 0 && now - this.#pcpExpiredAt >= 1000) {
+      this.#pcpExpiredAt = now;
+      this.pcp.expire(now / 1000);
+    }
     this.tables.expire(now);
     this.syns.expire(now, this.#onHeldExpired);
     this.frags.expire(now, this.#onFragsLost);
@@ -212,6 +267,7 @@ export class Nat64 implements PacketEngine {
     this.translator = tr;
     this.tables.reconfigure(o.nat64, pool4);
     this.#dropExternal = o.nat64.dropExternallyInitiatedTcp;
+    this.#pcpServer = this.#makePcpServer(o);
     this.opts = o;
   }
 

@@ -24,6 +24,8 @@ export class Bib {
   sessions = 0;
   /** One of its sessions, checked before the session index (most BIBs have just one). */
   first: Session | null = null;
+  /** Held by an explicit mapping (PCP MAP, RFC 6887 11): lives on without sessions. */
+  pinned = false;
   constructor(
     readonly host: Host,
     /** IPv6-side port or ICMP identifier. */

@@ -7,7 +7,8 @@ import { PROTO_NAMES } from "./pool4.ts";
 import type { LogKind } from "./tables.ts";
 import { TCP_STATE_NAMES } from "./tcp_fsm.ts";
 
-function host6(h: Host): string {
+/** The host's IPv6 address as text. */
+export function host6(h: Host): string {
   const b = new Uint8Array(16);
   const v = new DataView(b.buffer);
   v.setInt32(0, h.a0);

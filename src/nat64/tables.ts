@@ -51,16 +51,20 @@ function addTo<T>(m: Map<number, Slot<T>>, k: number, v: T): void {
   else m.set(k, [c, v]);
 }
 
-function removeFrom<T>(m: Map<number, Slot<T>>, k: number, v: T): void {
+/** Removes `v` from the slot at `k`; false when it was not there. */
+function removeFrom<T>(m: Map<number, Slot<T>>, k: number, v: T): boolean {
   const c = m.get(k);
   if (c === v) {
     m.delete(k);
-  } else if (Array.isArray(c)) {
-    const i = c.indexOf(v);
-    if (i >= 0) c.splice(i, 1);
-    if (c.length === 1) m.set(k, c[0]);
-    else if (c.length === 0) m.delete(k);
+    return true;
   }
+  if (!Array.isArray(c)) return false;
+  const i = c.indexOf(v);
+  if (i < 0) return false;
+  c.splice(i, 1);
+  if (c.length === 1) m.set(k, c[0]);
+  else if (c.length === 0) m.delete(k);
+  return true;
 }
 
 const word = (b: Uint8Array, o: number): number =>
@@ -89,6 +93,7 @@ export class Nat64Tables {
   readonly #mask: number;
   #sessions = 0;
   #bibs = 0;
+  #hostN = 0;
   /** Per protocol (tcp, udp, icmp): BIB entries and sessions. */
   readonly bibsByProto = [0, 0, 0];
   readonly sessionsByProto = [0, 0, 0];
@@ -149,9 +154,7 @@ export class Nat64Tables {
     return this.#sessions;
   }
   get hostCount(): number {
-    let n = 0;
-    for (const v of this.#hosts.values()) n += Array.isArray(v) ? v.length : 1;
-    return n;
+    return this.#hostN;
   }
 
   // ---- hosts ----
@@ -173,11 +176,12 @@ export class Nat64Tables {
     if (!create) return null;
     const h = new Host(a0, a1, a2, a3, k);
     addTo(this.#hosts, k, h);
+    this.#hostN++;
     return h;
   }
 
   #releaseHost(h: Host): void {
-    if (h.ports === 0 && h.sessions === 0) removeFrom(this.#hosts, h.key, h);
+    if (h.ports === 0 && h.sessions === 0 && removeFrom(this.#hosts, h.key, h)) this.#hostN--;
   }
 
   /** The host record of an IPv6 address (b[off..off+16)), or null. */
@@ -325,8 +329,62 @@ export class Nat64Tables {
   /** Deletes a dynamic BIB entry that has no sessions (one made for a packet that failed). */
   releaseBib(e: Bib, now: number): void {
     if (
-      e.sessions === 0 && !e.isStatic && this.findBib4(e.proto as ProtoIndex, e.a4, e.port4) === e
+      e.sessions === 0 && !e.isStatic && !e.pinned &&
+      this.findBib4(e.proto as ProtoIndex, e.a4, e.port4) === e
     ) this.#deleteBib(e, now);
+  }
+
+  /**
+   * An explicit mapping's BIB entry (RFC 6887 11.3): the existing entry of the IPv6
+   * transport address if there is one, else a new one at the suggested IPv4 transport
+   * address when it is free in pool4 (or anywhere in pool4 unless `exact`). Null when the
+   * host is at its port limit or nothing fits (see `failure`). The caller pins it.
+   */
+  mapBib6(
+    proto: ProtoIndex,
+    addr6: Uint8Array,
+    port6: number,
+    suggested4: number,
+    suggestedPort: number,
+    exact: boolean,
+    now: number,
+  ): Bib | null {
+    const have = this.findBib6(proto, addr6, 0, port6);
+    if (have !== null) return have;
+    const a0 = word(addr6, 0), a1 = word(addr6, 4), a2 = word(addr6, 8), a3 = word(addr6, 12);
+    const host = this.#host(a0, a1, a2, a3, true)!;
+    if (this.maxPortsPerHost > 0 && host.ports >= this.maxPortsPerHost) {
+      this.#releaseHost(host);
+      this.failure = FAIL.portLimit;
+      return null;
+    }
+    // Only a port suggested: try it on the pool's first address.
+    const at4 = suggested4 >= 0 ? suggested4 : this.pool4.firstAddress();
+    if (
+      suggestedPort > 0 && this.pool4.contains(proto, at4, suggestedPort) &&
+      this.findBib4(proto, at4, suggestedPort) === null
+    ) {
+      return this.#insertBib(host, proto, port6, at4, suggestedPort, false, now);
+    }
+    const k4 = exact || this.bibsByProto[proto] >= this.pool4.capacity(proto) ? -1 : this.pool4
+      .allocate(
+        proto,
+        suggestedPort || port6,
+        hash6(this.#s[6], this.#s[7], a0, a1, a2 ^ a3, 0, port6, proto),
+        this.#inUse,
+      );
+    if (k4 < 0) {
+      this.#releaseHost(host);
+      this.failure = FAIL.pool4;
+      return null;
+    }
+    return this.#insertBib(host, proto, port6, key4Addr(k4), key4Port(k4), false, now);
+  }
+
+  /** Ends an explicit mapping's hold: the entry lives on while it has sessions. */
+  unpinBib(e: Bib, now: number): void {
+    e.pinned = false;
+    this.releaseBib(e, now);
   }
 
   *bibs(): IterableIterator<Bib> {
@@ -425,7 +483,7 @@ export class Nat64Tables {
     }
     if (this.log !== null) this.log("session-del", bib, s, now);
     // RFC 6146 3.5.1: a dynamic BIB entry lives as long as it has sessions.
-    if (bib.sessions === 0 && !bib.isStatic) this.#deleteBib(bib, now);
+    if (bib.sessions === 0 && !bib.isStatic && !bib.pinned) this.#deleteBib(bib, now);
     else this.#releaseHost(bib.host);
   }
 

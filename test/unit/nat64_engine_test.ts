@@ -437,5 +437,6 @@ Deno.test("gauges: BIB entries, sessions per protocol, hosts, held SYNs, pool4 c
     pool4Capacity: { tcp: 4535, udp: 4535, icmp: 4535 },
     hosts: 2,
     heldSyns: 1,
+    pcpMappings: 0,
   });
 });

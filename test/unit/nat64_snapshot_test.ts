@@ -45,7 +45,7 @@ Deno.test("snapshot: round trip restores BIB, sessions, TCP state and time left 
 
   const h2 = new Nat64Harness({ staticBib: STATIC });
   const r = h2.e.restore(bytes, 5_000_000); // another process, another clock origin
-  assert.deepEqual(r, { bibs: 2, sessions: 3, skipped: 0 });
+  assert.deepEqual(r, { bibs: 2, sessions: 3, pcpMappings: 0, skipped: 0 });
   const tb = h2.e.tables;
   const ub = tb.findBib6(P_UDP, v6("2001:db8:a::1"), 0, 5000)!;
   assert.equal(ub.port4, udpPort);
@@ -81,7 +81,7 @@ Deno.test("snapshot: corrupt, truncated or foreign bytes are refused with a reas
   assert.throws(() => parseSnapshot(bytes.slice(0, bytes.length - 1)), /bytes/);
   assert.throws(() => parseSnapshot(new Uint8Array(30)), /magic/);
   assert.throws(() => parseSnapshot(new Uint8Array(3)), SnapshotError);
-  const v2 = bytes.slice();
-  v2[4] = 2;
-  assert.throws(() => parseSnapshot(v2), /version/);
+  const v3 = bytes.slice();
+  v3[4] = 3;
+  assert.throws(() => parseSnapshot(v3), /version/);
 });
