@@ -314,6 +314,16 @@ export class EamTable {
     return -1;
   }
 
+  /** Might an entry's IPv4 prefix cover v4? False is certain (one load, inlinable). */
+  near4(v4: number): boolean {
+    return this.#near4[v4 >>> 16] !== 0;
+  }
+
+  /** Might an entry's IPv6 prefix cover an address whose first word is a0? */
+  near6(a0: number): boolean {
+    return this.#near6[a0 >>> 16] !== 0;
+  }
+
   contains4(v4: number): boolean {
     return this.find4(v4) >= 0;
   }

@@ -82,7 +82,10 @@ export class AddressMapper {
    *  the same 32 bits as int32 (what the translator passes: never boxed by V8). */
   map4to6(v4: number, out: Uint8Array, off: number, isSource: boolean, flags = 0): number {
     this.via = 0;
-    if (this.#hasEam && (flags & NO_EAM) === 0 && this.eam.lookup4(v4, out, off)) {
+    if (
+      this.#hasEam && (flags & NO_EAM) === 0 && this.eam.near4(v4) &&
+      this.eam.lookup4(v4, out, off)
+    ) {
       this.via = VIA_EAM;
       return 0;
     }
@@ -112,7 +115,7 @@ export class AddressMapper {
     // The address is read once as words, for the EAM probe and the /96 prefix compare.
     const a0 = readInt(b, off), a1 = readInt(b, off + 4);
     const a2 = readInt(b, off + 8), a3 = readInt(b, off + 12);
-    if (this.#hasEam && (flags & NO_EAM) === 0) {
+    if (this.#hasEam && (flags & NO_EAM) === 0 && this.eam.near6(a0)) {
       const i = this.eam.find6w(a0, a1, a2, a3);
       if (i >= 0) {
         this.#bits4 = this.eam.ipv4Bits(i, a0, a1, a2, a3);
@@ -155,7 +158,7 @@ export class AddressMapper {
   }
 
   isEam4(v4: number): boolean {
-    return this.#hasEam && this.eam.contains4(v4);
+    return this.#hasEam && this.eam.near4(v4) && this.eam.contains4(v4);
   }
 
   /**
