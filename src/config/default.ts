@@ -63,6 +63,11 @@ ipv4-address = "192.0.0.1"     # the CLAT's IPv4 address (RFC 7335 192.0.0.0/29)
 # translation-prefix = "2001:db8:c1a7::/64"  # dedicated /64 (RFC 6877 6.3); omit: single address + NAT44
 # ipv6-address = "2001:db8:a::c1a7"          # single-address mode
 plat-prefix = "discover"       # or a prefix like "64:ff9b::/96"
+lan = []                       # dedicated mode: IPv4 LAN prefixes mapped into the /64; [] = the /29 of ipv4-address
+route-metric = 2048            # IPv4 default route via the CLAT; native IPv4 routes win
+mss-clamp = 0                  # TCP MSS of translated SYNs; 0 = translator.ipv6-mtu - 60
+dynamic-eam = false            # RFC 8683 4.9: map A -> AAAA of dual-stack names seen by the DNS proxy
+dynamic-eam-ttl = 300          # seconds a dynamic mapping lives at most
 
 [discovery]
 methods = ["static", "pref64", "pcp", "rfc7050"]
@@ -70,6 +75,8 @@ interface = ""                 # where RAs are heard (PREF64); "" = the default 
 pcp-server = ""                # "" = the default router
 announce-pref64 = []           # PLAT: interfaces to send RAs with PREF64 on (RFC 8781)
 pref64-lifetime = 1800         # seconds, a multiple of 8, at most 65528 (RFC 8781 4)
+trusted-domains = []           # RFC 7050 3.1 validation: NAT64 domains trusted for ipv4only.arpa
+pcp-client-address = ""        # our address in PCP requests; "" = a global IPv6 address of ours
 
 [dns]                          # proxy, RFC 5625; listen = [] turns it off
 listen = ["[::1]:53", "127.0.0.1:53"]

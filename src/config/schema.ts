@@ -171,11 +171,21 @@ const clat = section("clat", {
   "ipv6-address": parsed(ipv6Value).optional(),
   "plat-prefix": parsed((s) => s === "discover" ? "discover" as const : pool6Value(s))
     .prefault("discover"),
+  "lan": z.array(parsed(prefix4Value)).prefault([]),
+  "route-metric": int(0, 0xffffffff, 2048),
+  "mss-clamp": int(0, 65535, 0),
+  "dynamic-eam": bool(false),
+  "dynamic-eam-ttl": int(1, 86400, 300),
 }).prefault({}).transform((c) => ({
   ipv4Address: c["ipv4-address"],
   translationPrefix: c["translation-prefix"] ?? null,
   ipv6Address: c["ipv6-address"] ?? null,
   platPrefix: c["plat-prefix"],
+  lan: c.lan,
+  routeMetric: c["route-metric"],
+  mssClamp: c["mss-clamp"],
+  dynamicEam: c["dynamic-eam"],
+  dynamicEamTtl: c["dynamic-eam-ttl"],
 }));
 
 const discovery = section("discovery", {
@@ -185,12 +195,16 @@ const discovery = section("discovery", {
   "announce-pref64": z.array(parsed(interfaceNameValue)).prefault([]),
   // RFC 8781 4: the lifetime is carried in units of 8 seconds in 13 bits.
   "pref64-lifetime": z.int().min(8).max(65528).multipleOf(8).prefault(1800),
+  "trusted-domains": z.array(parsed(domainNameValue)).prefault([]),
+  "pcp-client-address": optionalParsed(ipAddrValue).prefault(""),
 }).prefault({}).transform((d) => ({
   methods: d.methods,
   interface: d.interface,
   pcpServer: d["pcp-server"],
   announcePref64: d["announce-pref64"],
   pref64Lifetime: d["pref64-lifetime"],
+  trustedDomains: d["trusted-domains"],
+  pcpClientAddress: d["pcp-client-address"],
 }));
 
 const dns = section("dns", {

@@ -202,6 +202,16 @@ function checkClat(p: ParsedConfig, pool6: Prefix6 | null, bad: Bad): void {
         "clat.ipv6-address (one address with NAT44)",
     );
   }
+  if (c.translationPrefix === null && p.tun.workers > 1) {
+    bad(
+      "tun.workers",
+      "clat single-address mode keeps NAT44 state in one data-path worker (set workers = 1, " +
+        "or use clat.translation-prefix, which is stateless)",
+    );
+  }
+  if (c.translationPrefix !== null && c.translationPrefix.len > 96) {
+    bad("clat.translation-prefix", "must be /96 or shorter (RFC 6877 6.3: a dedicated /64)");
+  }
   if (c.translationPrefix !== null && c.ipv6Address !== null) {
     bad("clat.ipv6-address", "set clat.translation-prefix or clat.ipv6-address, not both");
   }

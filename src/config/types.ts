@@ -95,6 +95,16 @@ export interface ClatConfig {
   /** The one IPv6 address used in single-address mode. */
   readonly ipv6Address: Uint8Array | null;
   readonly platPrefix: Prefix6 | "discover";
+  /** Dedicated mode: IPv4 LAN prefixes mapped into the translation prefix; []: the /29 of ipv4Address. */
+  readonly lan: readonly Prefix4[];
+  /** Metric of the IPv4 default route via the CLAT: high, so native IPv4 wins. */
+  readonly routeMetric: number;
+  /** MSS clamp for translated SYNs; 0: translator.ipv6-mtu - 60. */
+  readonly mssClamp: number;
+  /** Install short-lived A -> AAAA mappings for dual-stack names seen by the DNS proxy. */
+  readonly dynamicEam: boolean;
+  /** Seconds a dynamic mapping lives (at most; the AAAA TTL when shorter). */
+  readonly dynamicEamTtl: number;
 }
 
 export interface DiscoveryConfig {
@@ -106,6 +116,10 @@ export interface DiscoveryConfig {
   readonly announcePref64: readonly string[];
   /** Seconds, RFC 8781 4: multiple of 8, at most 65528. */
   readonly pref64Lifetime: number;
+  /** RFC 7050 3.1 validation against these NAT64 domains; []: no validation. */
+  readonly trustedDomains: readonly string[];
+  /** Our address in PCP requests (RFC 6887 8.1); null: a global IPv6 address of ours. */
+  readonly pcpClientAddress: string | null;
 }
 
 /** A DNS upstream: an address, or "resolv.conf" (the nameservers in /etc/resolv.conf). */

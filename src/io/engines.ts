@@ -8,6 +8,8 @@ import { Nat64 } from "../nat64/engine.ts";
 import type { Nat64EngineOptions } from "../nat64/options.ts";
 import { formatLogLine } from "../nat64/log_line.ts";
 import { getLogger } from "../log.ts";
+import { Clat } from "../clat/engine.ts";
+import type { ClatEngineOptions } from "../clat/options.ts";
 
 export function createEngine(mode: Mode, options: XlatOptions, stats: Stats): PacketEngine {
   switch (mode) {
@@ -23,7 +25,10 @@ export function createEngine(mode: Mode, options: XlatOptions, stats: Stats): Pa
       const logger = getLogger(["nat64"]);
       return new Nat64(o, stats, { log: (k, b, s) => logger.info(formatLogLine(k, b, s)) });
     }
+    case "clat":
+      // The caller passes toClatEngineOptions(cfg, plat) (src/clat/options.ts).
+      return new Clat(options as ClatEngineOptions, stats);
     default:
-      throw new Error(`mode "${mode}" has no data-path engine yet (only "siit" runs on the TUN)`);
+      throw new Error(`mode "${mode}" has no data-path engine`);
   }
 }

@@ -23,6 +23,17 @@ export interface RouteSpec {
   readonly dev: string;
   /** Why the appliance needs it (for logs). */
   readonly why: string;
+  /** Route metric (the CLAT's IPv4 default yields to native IPv4 with a high one). */
+  readonly metric?: number;
+  /** Route MTU (the CLAT: IPv6 MTU minus the header growth). */
+  readonly mtu?: number;
+}
+
+/** Proxy Neighbor Discovery for one address (RFC 4861 7.2.8) on an uplink. */
+export interface NeighProxySpec {
+  readonly address: string;
+  readonly dev: string;
+  readonly why: string;
 }
 
 export interface AddrSpec {
@@ -38,6 +49,8 @@ export interface NetPlan {
   readonly addresses: readonly AddrSpec[];
   /** Decisions worth telling the operator (EAM sides left alone and why). */
   readonly notes: readonly string[];
+  /** Addresses to answer Neighbor Solicitations for on an uplink (CLAT single address). */
+  readonly neighProxies?: readonly NeighProxySpec[];
 }
 
 /** A route as `ip -j route show table main` reports it. */
@@ -133,6 +146,7 @@ export function planNetwork(
   const routes: RouteSpec[] = [];
   const addresses: AddrSpec[] = [];
   const notes: string[] = [];
+  const neighProxies: NeighProxySpec[] = [];
   const pool6 = cfg.translator.pool6;
   switch (cfg.mode) {
     case "siit": {
@@ -183,10 +197,31 @@ export function planNetwork(
           dev: tun,
           why: "CLAT IPv6 address",
         });
+        // One address out of the uplink's own /64: the router finds it by Neighbor
+        // Discovery, so the kernel answers for it there (RFC 8683 4.8).
+        const uplink = cfg.discovery.interface ??
+          existing.find((r) => r.family === 6 && r.dst === "default" && r.dev !== tun)?.dev;
+        if (uplink) {
+          neighProxies.push({
+            address: formatIPv6(c.ipv6Address),
+            dev: uplink,
+            why: "CLAT IPv6 address (proxy ND)",
+          });
+        } else notes.push("no IPv6 uplink known: no proxy ND for the CLAT IPv6 address");
       }
-      const has4Default = existing.some((r) => r.family === 4 && r.dst === "default");
-      if (!has4Default) routes.push(r4(parsePrefix4("0.0.0.0/0"), tun, "CLAT IPv4 default"));
-      else notes.push("an IPv4 default route exists; the CLAT adds none (dual-stack host)");
+      // Always present, at a metric that lets any native IPv4 default win (RFC 8683 4.8:
+      // the CLAT stays out of the way when native IPv4 exists); the route MTU leaves room
+      // for the IPv6 and fragment headers (RFC 7915 4, RFC 6877 6.5).
+      routes.push({
+        ...r4(parsePrefix4("0.0.0.0/0"), tun, "CLAT IPv4 default"),
+        metric: c.routeMetric,
+        mtu: cfg.translator.ipv6Mtu - 28,
+      });
+      if (existing.some((r) => r.family === 4 && r.dst === "default" && r.dev !== tun)) {
+        notes.push(
+          `a native IPv4 default route exists; the CLAT's (metric ${c.routeMetric}) yields to it`,
+        );
+      }
       break;
     }
     case "none":
@@ -195,7 +230,7 @@ export function planNetwork(
   // One route per prefix (an EAM may repeat pool4, say).
   const seen = new Set<string>();
   const unique = routes.filter((r) => !seen.has(r.prefix) && seen.add(r.prefix));
-  return { routes: unique, addresses, notes };
+  return { routes: unique, addresses, notes, neighProxies };
 }
 
 /** Routes of `plan` that the main table lacks (exact prefix on the TUN). */
@@ -278,6 +313,7 @@ export class NetConfigurator {
   readonly #routes: RouteSpec[] = [];
   readonly #addresses: AddrSpec[] = [];
   readonly #sysctls: { key: string; old: string }[] = [];
+  readonly #proxies: NeighProxySpec[] = [];
 
   constructor(
     private readonly log: NetLog,
@@ -352,6 +388,8 @@ export class NetConfigurator {
 
   async addRoute(rt: RouteSpec): Promise<void> {
     const args = [`-${rt.family}`, "route", "add", rt.prefix, "dev", rt.dev];
+    if (rt.metric !== undefined) args.push("metric", String(rt.metric));
+    if (rt.mtu !== undefined) args.push("mtu", String(rt.mtu));
     const r = await this.ip(args);
     if (r.ok) {
       this.#routes.push(rt);
@@ -367,6 +405,7 @@ export class NetConfigurator {
 
   async removeRoute(rt: RouteSpec): Promise<void> {
     const args = [`-${rt.family}`, "route", "del", rt.prefix, "dev", rt.dev];
+    if (rt.metric !== undefined) args.push("metric", String(rt.metric));
     const r = await this.ip(args);
     const i = this.#routes.findIndex((x) => x.prefix === rt.prefix && x.dev === rt.dev);
     if (i >= 0) this.#routes.splice(i, 1);
@@ -381,6 +420,23 @@ export class NetConfigurator {
     for (const n of plan.notes) this.log.info(n);
     for (const a of plan.addresses) await this.addAddress(a);
     for (const rt of plan.routes) await this.addRoute(rt);
+    for (const p of plan.neighProxies ?? []) await this.addNeighProxy(p);
+  }
+
+  /** proxy_ndp on the uplink and a proxy entry for the address; both undone on teardown. */
+  async addNeighProxy(p: NeighProxySpec): Promise<void> {
+    const key = `net.ipv6.conf.${p.dev}.proxy_ndp`;
+    const old = await this.sysctl.read(key);
+    if (old !== "1") {
+      await this.sysctl.write(key, "1");
+      this.#sysctls.push({ key, old });
+    }
+    const args = ["-6", "neigh", "add", "proxy", p.address, "dev", p.dev];
+    const r = await this.ip(args);
+    if (r.ok) {
+      this.#proxies.push(p);
+      this.log.info(`proxy ND for ${p.address} on ${p.dev} (${p.why})`);
+    } else if (!/File exists/i.test(r.stderr)) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
   }
 
   /**
@@ -403,6 +459,9 @@ export class NetConfigurator {
 
   /** Remove exactly what we added, newest first, and restore the sysctls we changed. */
   async teardown(): Promise<void> {
+    for (const p of this.#proxies.splice(0)) {
+      await this.ip(["-6", "neigh", "del", "proxy", p.address, "dev", p.dev]);
+    }
     for (const rt of [...this.#routes].reverse()) await this.removeRoute(rt);
     for (const a of [...this.#addresses].reverse()) {
       const r = await this.ip([`-${a.family}`, "addr", "del", a.cidr, "dev", a.dev]);

@@ -9,6 +9,7 @@ import type {
 } from "../config/types.ts";
 import { toXlatOptions } from "../config/xlat.ts";
 import type { XlatOptions } from "../xlat/options.ts";
+import { toClatEngineOptions } from "../clat/options.ts";
 import { type Nat64Timeouts, timeoutsFromConfig } from "./timeouts.ts";
 
 export interface Nat64Options {
@@ -63,7 +64,8 @@ export function toNat64EngineOptions(cfg: Config): Nat64EngineOptions {
   return { ...toXlatOptions(cfg), nat64: nat64Options(cfg.nat64, cfg.pcp) };
 }
 
-/** The options createEngine(cfg.mode, ...) needs for any mode (nat64 adds its section). */
+/** The options createEngine(cfg.mode, ...) needs for any mode (nat64/clat add a section). */
 export function engineOptions(cfg: Config): XlatOptions | Nat64EngineOptions {
+  if (cfg.mode === "clat") return toClatEngineOptions(cfg);
   return cfg.mode === "nat64" ? toNat64EngineOptions(cfg) : toXlatOptions(cfg);
 }

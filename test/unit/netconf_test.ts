@@ -73,8 +73,24 @@ Deno.test("netconf: NAT64 routes pool6 and pool4; CLAT adds its address and defa
   const pc = planNetwork(c, "clat", []);
   assert.deepEqual(pc.addresses.map((a) => a.cidr), ["192.0.0.1/32"]);
   assert.deepEqual(pc.routes.map((r) => r.prefix), ["2001:db8:c1a7::/64", "0.0.0.0/0"]);
+  // RFC 8683 4.8: with native IPv4 the CLAT's default stays, at a metric that yields to it.
   const pc2 = planNetwork(c, "clat", defaults);
-  assert.deepEqual(pc2.routes.map((r) => r.prefix), ["2001:db8:c1a7::/64"]);
+  assert.deepEqual(pc2.routes.map((r) => r.prefix), ["2001:db8:c1a7::/64", "0.0.0.0/0"]);
+  assert.equal(pc2.routes[1].metric, 2048);
+  assert.equal(pc2.routes[1].mtu, 1500 - 28, "IPv6 MTU minus IPv6 and fragment header growth");
+  assert.match(pc2.notes.join(" "), /yields/);
+  const single = parseConfig(
+    `mode = "clat"\n[clat]\nipv6-address = "2001:db8:a::c1a7"\nplat-prefix = "64:ff9b::/96"\n` +
+      `[dns]\nlisten = []\n`,
+    "s.toml",
+  );
+  const ps = planNetwork(single, "clat", [{ family: 6, dst: "default", dev: "wan0" }]);
+  assert.deepEqual(ps.routes.map((r) => r.prefix), ["2001:db8:a::c1a7/128", "0.0.0.0/0"]);
+  assert.deepEqual(ps.neighProxies, [{
+    address: "2001:db8:a::c1a7",
+    dev: "wan0",
+    why: "CLAT IPv6 address (proxy ND)",
+  }]);
 });
 
 Deno.test("netconf: missingRoutes compares exact prefixes on the TUN", () => {
