@@ -165,6 +165,13 @@ Deno.test({
         assert.equal(ad(m), false);
         assert.deepEqual(edeCodes(m), [27]);
       });
+      await t.step("Ed448 zone: insecure, synthesized, EDE 1 (unsupported algorithm)", async () => {
+        const m = await ask("www.ed448.test.", TYPE.AAAA, { do: true });
+        assert.equal(m.answer.filter((r) => r.type === TYPE.AAAA).length, 1);
+        assert.equal(ad(m), false);
+        const a = await ask("www.ed448.test.", TYPE.A, { do: true });
+        assert.deepEqual(edeCodes(a), [1]);
+      });
       await t.step("/metrics: verdicts by state and bogus reason", () => {
         const fam = metrics.families();
         const states = fam.find((f) => f.name === "xlat64_dnssec_validations_total")!;
@@ -173,6 +180,35 @@ Deno.test({
         const bog = fam.find((f) => f.name === "xlat64_dnssec_bogus_total")!;
         const reason = (r: string) => bog.samples.find((x) => x.labels.reason === r)!.value;
         assert.ok(reason("signature_expired") >= 1 && reason("rrsigs_missing") >= 1);
+      });
+      await t.step("RFC 8683 4.4: the upstream is itself a DNS64 (Unbound dns64)", async () => {
+        const core64 = buildCore(
+          {
+            ...DNS_DEFAULTS,
+            upstream: [{ host: h.unbound64.host, port: h.unbound64.port }],
+            listen: [],
+          },
+          DNS64_DEFAULTS,
+          undefined,
+          { anchors: parseTrustAnchors(h.rootDs), clockSkew: 300, nsec3MaxIterations: 150 },
+        );
+        const ask64 = async (name: string, type: number) => {
+          const out = await core64.handler.handle(
+            query(name, type, { do: true }),
+            client,
+            "c",
+            "udp",
+          );
+          return (decodeMessage(out!) as { ok: true; msg: Message }).msg;
+        };
+        const m = await ask64("www.sec.test.", TYPE.AAAA);
+        assert.deepEqual(
+          m.answer.filter((r) => r.type === TYPE.AAAA).map((r) => v6(r.data)),
+          ["64:ff9b:0:0:0:0:c000:201"],
+        );
+        assert.equal(ad(m), false);
+        assert.equal(ad(await ask64("www.sec.test.", TYPE.A)), true);
+        assert.equal(rcodeOf((await ask64("www.badsig.test.", TYPE.AAAA)).flags), RCODE.SERVFAIL);
       });
     } finally {
       await h.close();
