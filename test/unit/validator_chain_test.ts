@@ -220,3 +220,13 @@ test("a trust anchor that matches no key -> bogus (DNSKEY missing for the DS)", 
   const v = await r.check("www.sec.test.", TYPE.A);
   assert.deepEqual([v.state, v.reason], ["bogus", "no_dnskey_for_ds"]);
 });
+
+test("RFC 4035 5.3.3: a secure verdict's TTL is capped by the time left on the signatures", async (map) => {
+  const fresh = await replay(map).check("www.sec.test.", TYPE.A);
+  assert.ok(fresh.ttl! > 3000 && fresh.ttl! <= 3600, `ttl ${fresh.ttl}`);
+  // The signer's expiration is a week after signing: 100 s before it, 100 s are left.
+  const late = replay(map, { now: () => t0 + (7 * 86400 - 100) * 1000 });
+  const v = await late.check("www.sec.test.", TYPE.A);
+  assert.equal(v.state, "secure");
+  assert.ok(v.ttl! <= 100 && v.ttl! >= 90, `ttl ${v.ttl}`);
+});

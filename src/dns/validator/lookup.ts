@@ -78,7 +78,13 @@ function judged(m: Message, v: Verdict): Message {
     : undefined;
   // RFC 9276 3.2: say why an answer with too many NSEC3 iterations is insecure.
   const additional = info !== undefined ? withOption(m, edeOption(info)) : m.additional;
-  return { ...m, flags, additional };
+  // RFC 4035 5.3.3: secure data lives no longer than its signatures and Original TTL.
+  const cap = v.state === "secure" && v.ttl !== undefined && Number.isFinite(v.ttl) ? v.ttl : -1;
+  const capped = (rrs: ResourceRecord[]) =>
+    cap < 0 || rrs.every((r) => r.ttl <= cap)
+      ? rrs
+      : rrs.map((r) => (r.ttl > cap ? { ...r, ttl: cap } : r));
+  return { ...m, flags, answer: capped(m.answer), authority: capped(m.authority), additional };
 }
 
 /**

@@ -53,6 +53,11 @@ export interface Verdict {
   readonly zone?: string;
   /** Human-readable detail for logs and the EDE EXTRA-TEXT. */
   readonly detail?: string;
+  /**
+   * Secure answers: the longest a validated RRset may be kept, RFC 4035 5.3.3
+   * (min of TTL, Original TTL and time to signature expiration).
+   */
+  readonly ttl?: number;
 }
 
 /** Ask the upstream (with DO=1 and CD=1) for one RRset; null when it did not answer. */
@@ -128,6 +133,9 @@ function group(rrs: readonly ResourceRecord[]): Sections {
 
 const worse = (a: Verdict, b: Verdict): Verdict => {
   const rank = { secure: 0, indeterminate: 1, insecure: 2, bogus: 3 } as const;
+  if (a.state === "secure" && b.state === "secure") {
+    return { ...b, ttl: Math.min(a.ttl ?? Infinity, b.ttl ?? Infinity) };
+  }
   return rank[b.state] > rank[a.state] ? b : a;
 };
 
@@ -187,7 +195,7 @@ export class Validator implements AnswerValidator {
       v = { state: "bogus", reason: e.reason, zone: e.zone, detail: e.detail };
     }
     this.metrics.count(v);
-    this.verdicts.set(resp, { v, key: k, expires: now + 30 });
+    this.verdicts.set(resp, { v, key: k, expires: now + Math.min(30, v.ttl ?? 30) });
     return v;
   }
 
@@ -286,7 +294,7 @@ export class Validator implements AnswerValidator {
       }
       if (proof === "opt_out") return { state: "insecure", reason: "opt_out", zone: zs.zone };
     }
-    return { state: "secure", zone: zs.zone };
+    return { state: "secure", zone: zs.zone, ttl: r.ttl };
   }
 
   private stateVerdict(zs: ZoneState): Verdict {
@@ -306,8 +314,9 @@ export class Validator implements AnswerValidator {
   private async denialRecords(
     auth: Sections,
     zs: Extract<ZoneState, { kind: "secure" }>,
-  ): Promise<{ nsec: NsecRecord[]; nsec3: Nsec3Record[] }> {
+  ): Promise<{ nsec: NsecRecord[]; nsec3: Nsec3Record[]; ttl: number }> {
     const nsec: NsecRecord[] = [], nsec3: Nsec3Record[] = [];
+    let ttl = Infinity;
     for (const [k, set] of auth.sets) {
       const t = set[0].type;
       if (t !== TYPE.NSEC && t !== TYPE.NSEC3) continue;
@@ -315,6 +324,7 @@ export class Validator implements AnswerValidator {
       const sigs = auth.sigs.get(k) ?? [];
       const r = await verifyRrset(set, sigs, zs.zone, zs.keys, this.nowSec(), this.skew);
       if (!r.ok) throw new BogusError(r.reason, zs.zone, `${set[0].name}/${t}: ${r.reason}`);
+      ttl = Math.min(ttl, r.ttl);
       // RFC 4035 5.3.4: an NSEC made from a wildcard proves nothing about other names.
       if (r.sig.labels < labelCount(set[0].name)) continue;
       if (t === TYPE.NSEC) {
@@ -328,7 +338,7 @@ export class Validator implements AnswerValidator {
         if (rec) nsec3.push(rec);
       }
     }
-    return { nsec, nsec3 };
+    return { nsec, nsec3, ttl };
   }
 
   /** NSEC3 records of one parameter set, or an insecure verdict for RFC 9276 limits. */
@@ -379,7 +389,7 @@ export class Validator implements AnswerValidator {
         `denial signed by ${signer}, not by ${zs.zone}`,
       );
     }
-    const { nsec, nsec3 } = await this.denialRecords(auth, zs);
+    const { nsec, nsec3, ttl } = await this.denialRecords(auth, zs);
     let proof: Proof = "none";
     if (nsec.length) {
       proof = nx ? nsecNxdomain(nsec, name, zs.zone) : nsecNodata(nsec, name, qtype, zs.zone);
@@ -399,7 +409,7 @@ export class Validator implements AnswerValidator {
       );
     }
     if (proof === "opt_out") return { state: "insecure", reason: "opt_out", zone: zs.zone };
-    return { state: "secure", zone: zs.zone };
+    return { state: "secure", zone: zs.zone, ttl };
   }
 
   // ---- chain of trust -----------------------------------------------------------
