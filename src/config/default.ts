@@ -101,6 +101,8 @@ break-dnssec = false           # synthesize even when the client set DO (RFC 614
 [validator]                    # RFC 4035, RFC 8683 4.1.3
 enabled = false
 trust-anchors = "/usr/share/dns/root.ds"
+clock-skew = 300               # seconds of tolerance on signature validity windows
+nsec3-max-iterations = 150     # RFC 9276 3.2: more NSEC3 iterations -> insecure
 
 [pcp]                          # RFC 6887 / 7225 server (nat64 mode)
 listen = []                    # e.g. ["[2001:db8::1]:5351"]

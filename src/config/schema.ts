@@ -253,7 +253,16 @@ const dns64 = section("dns64", {
 const validator = section("validator", {
   "enabled": bool(false),
   "trust-anchors": z.string().min(1).prefault("/usr/share/dns/root.ds"),
-}).prefault({}).transform((v) => ({ enabled: v.enabled, trustAnchors: v["trust-anchors"] }));
+  // Seconds of tolerance on RRSIG inception/expiration (RFC 4035 5.3.1 clocks).
+  "clock-skew": int(0, 86400, 300),
+  // RFC 9276 3.2: NSEC3 answers with more iterations are treated as insecure.
+  "nsec3-max-iterations": int(0, 2500, 150),
+}).prefault({}).transform((v) => ({
+  enabled: v.enabled,
+  trustAnchors: v["trust-anchors"],
+  clockSkew: v["clock-skew"],
+  nsec3MaxIterations: v["nsec3-max-iterations"],
+}));
 
 const pcp = section("pcp", {
   // RFC 6887 19.1: PCP server port 5351.

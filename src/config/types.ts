@@ -161,6 +161,10 @@ export interface Dns64Config {
 export interface ValidatorConfig {
   readonly enabled: boolean;
   readonly trustAnchors: string;
+  /** Seconds of tolerance on RRSIG validity windows. */
+  readonly clockSkew: number;
+  /** RFC 9276 3.2: above this many NSEC3 iterations answers are insecure. */
+  readonly nsec3MaxIterations: number;
 }
 
 export interface PcpConfig {

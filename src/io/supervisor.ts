@@ -18,10 +18,6 @@ import { engineOptions } from "../nat64/options.ts";
 import { type DnsServerHandle, startDnsServer } from "../dns/server.ts";
 import { dnsOptionsFromConfig } from "../dns/options.ts";
 import { loadTrustAnchors } from "../dns/validator/anchors.ts";
-import {
-  VALIDATOR_CLOCK_SKEW,
-  VALIDATOR_NSEC3_MAX_ITERATIONS,
-} from "../dns/validator/validator.ts";
 import { getLogger } from "../log.ts";
 import { MetricsRegistry } from "../status/metrics.ts";
 import type { StatusServer } from "../status/server.ts";
@@ -327,8 +323,8 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
   const validation = cfg.validator.enabled
     ? {
       anchors: await loadTrustAnchors(cfg.validator.trustAnchors),
-      clockSkew: VALIDATOR_CLOCK_SKEW,
-      nsec3MaxIterations: VALIDATOR_NSEC3_MAX_ITERATIONS,
+      clockSkew: cfg.validator.clockSkew,
+      nsec3MaxIterations: cfg.validator.nsec3MaxIterations,
     }
     : undefined;
   const h = await startDnsServer({ ...o, validation }, getLogger("dns"));
