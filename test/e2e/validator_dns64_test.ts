@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { parseIp } from "../../src/dns/acl.ts";
 import { buildCore } from "../../src/dns/core.ts";
+import { startDnsServer } from "../../src/dns/server.ts";
 import { DNS64_DEFAULTS, DNS_DEFAULTS } from "../../src/dns/options.ts";
 import { parseTrustAnchors } from "../../src/dns/validator/anchors.ts";
 import { ValidatorMetrics } from "../../src/dns/validator/metrics.ts";
@@ -31,7 +32,7 @@ const have = (cmd: string) => {
     return false;
   }
 };
-const ready = haveLdns && have("nsd") && have("unbound");
+const ready = haveLdns && have("nsd") && have("unbound") && have("dig");
 
 function query(name: string, type: number, o: { do?: boolean; cd?: boolean; ad?: boolean } = {}) {
   return encodeMessage({
@@ -181,6 +182,47 @@ Deno.test({
         const reason = (r: string) => bog.samples.find((x) => x.labels.reason === r)!.value;
         assert.ok(reason("signature_expired") >= 1 && reason("rrsigs_missing") >= 1);
       });
+      await t.step(
+        "over UDP sockets: dig sees the EDE, /metrics has the validator's families",
+        async () => {
+          const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+          const srv = await startDnsServer({
+            dns: {
+              ...DNS_DEFAULTS,
+              listen: [{ host: "127.0.0.1", port: 0 }],
+              upstream: [{ host: h.unbound.host, port: h.unbound.port }],
+              fastPath: false,
+            },
+            dns64: DNS64_DEFAULTS,
+            validation: {
+              anchors: parseTrustAnchors(h.rootDs),
+              clockSkew: 300,
+              nsec3MaxIterations: 150,
+            },
+          }, quiet);
+          try {
+            const port = String(srv.addresses[0].port);
+            const dig = async (...args: string[]) =>
+              new TextDecoder().decode(
+                (await new Deno.Command("dig", {
+                  args: ["@127.0.0.1", "-p", port, ...args],
+                  stdout: "piped",
+                })
+                  .output()).stdout,
+              );
+            const out = await dig("+dnssec", "www.expired.test.", "AAAA");
+            assert.match(out, /status: SERVFAIL/);
+            assert.match(out, /EDE: 7 \(Signature Expired\)/);
+            const ok = await dig("+dnssec", "www.sec.test.", "A");
+            assert.match(ok, /flags: qr rd ra ad;/);
+            const names = srv.metrics().map((f) => f.name);
+            assert.ok(names.includes("xlat64_dnssec_validations_total"));
+            assert.ok(names.includes("xlat64_dnssec_bogus_total"));
+          } finally {
+            await srv.close();
+          }
+        },
+      );
       await t.step("RFC 8683 4.4: the upstream is itself a DNS64 (Unbound dns64)", async () => {
         const core64 = buildCore(
           {
