@@ -46,18 +46,44 @@ export class XlatContext {
   private bufB: ArrayBufferLike | null = null;
   private viewB: DataView = this.iv;
 
+  private wordsA: Int32Array = new Int32Array(0);
+  private wordsB: Int32Array = this.wordsA;
+  /** Per packet: Int32Array views of the input's and the output's whole buffers, and the
+   *  output slot's offset in its buffer, for word copies between 4-aligned offsets
+   *  (native order: no byte swap, the fastest element access V8 has). */
+  iw: Int32Array = this.wordsA;
+  ow: Int32Array = this.wordsA;
+  ob = 0;
+  private lastOv: DataView = this.iv;
+  private outBuf: ArrayBufferLike | null = null;
+
   bindViews(b: Uint8Array, ov: DataView): void {
     const buf = b.buffer;
-    if (buf === this.bufA) this.iv = this.viewA;
-    else if (buf === this.bufB) this.iv = this.viewB;
-    else {
+    if (buf === this.bufA) {
+      this.iv = this.viewA;
+      this.iw = this.wordsA;
+    } else if (buf === this.bufB) {
+      this.iv = this.viewB;
+      this.iw = this.wordsB;
+    } else {
       this.bufB = this.bufA;
       this.viewB = this.viewA;
+      this.wordsB = this.wordsA;
       this.bufA = buf;
       this.viewA = this.iv = new DataView(buf);
+      this.wordsA = this.iw = new Int32Array(buf, 0, buf.byteLength >> 2);
     }
     this.ib = b.byteOffset;
     this.ov = ov;
+    if (ov !== this.lastOv) {
+      this.lastOv = ov;
+      this.ob = ov.byteOffset;
+      const obuf = ov.buffer;
+      if (obuf !== this.outBuf) {
+        this.outBuf = obuf;
+        this.ow = new Int32Array(obuf, 0, obuf.byteLength >> 2);
+      }
+    }
   }
 
   /** Per packet, 6->4: the unfolded 16-bit sum of the new IPv4 source and destination,

@@ -7,7 +7,7 @@ import { ICMP4, ICMP4_UNREACH, ICMP6, IPPROTO, isIcmp4Error } from "../packet/pr
 import { AX_ICMP_ERROR, AX_NO_EAM } from "./addr_xlat.ts";
 import {
   copyBytes,
-  copyView,
+  copyRun,
   get16,
   get32,
   halves,
@@ -275,7 +275,7 @@ function translateTcpUdp46(
   p: number,
 ): number {
   const n = i.l4Len;
-  copyView(o, x.ov, p, b, x.iv, x.ib + i.l4Off, n);
+  copyRun(o, p, x.ow, x.ob + p, b, x.iw, x.ib + i.l4Off, n);
   const udp = i.proto === IPPROTO.UDP;
   const co = p + (udp ? 6 : 16);
   const old = get16(o, co);

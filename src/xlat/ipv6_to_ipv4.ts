@@ -8,7 +8,7 @@ import { AX_ICMP_ERROR } from "./addr_xlat.ts";
 import { VIA_RFC6052 } from "../addr/mapper.ts";
 import {
   copyBytes,
-  copyView,
+  copyRun,
   get16,
   get32,
   halves,
@@ -210,7 +210,7 @@ function writeIpv4Header64(x: XlatContext, i: Ipv6Info, o: Uint8Array, total: nu
 /** RFC 7915 5.5: TCP/UDP checksums updated incrementally for the new pseudo-header. */
 function translateTcpUdp64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uint8Array): number {
   const n = i.l4Len;
-  copyView(o, x.ov, 20, b, x.iv, x.ib + i.l4Off, n);
+  copyRun(o, 20, x.ow, x.ob + 20, b, x.iw, x.ib + i.l4Off, n);
   const udp = i.proto === IPPROTO.UDP;
   const co = 20 + (udp ? 6 : 16);
   const old = get16(o, co);
