@@ -1,6 +1,6 @@
 // What the CLAT engine needs (RFC 6877), from [clat], [translator] and [nat64]; plain data
 // so it crosses to the data-path workers.
-import { type Prefix4, prefix4, type Prefix6, prefix6 } from "../addr/ip.ts";
+import { contains6, parseIPv6, type Prefix4, prefix4, type Prefix6, prefix6 } from "../addr/ip.ts";
 import type { Config } from "../config/types.ts";
 import { toXlatOptions } from "../config/xlat.ts";
 import { type Nat64Options, nat64Options } from "../nat64/options.ts";
@@ -71,4 +71,33 @@ export function toClatEngineOptions(cfg: Config, plat: Prefix6 | null = null): C
       mssClamp: c.mssClamp || x.ipv6Mtu - 60,
     },
   };
+}
+
+/**
+ * Why the CLAT's IPv6 side would collide with the host's own addresses (the kernel would
+ * deliver the return traffic locally instead of to the TUN), or null.
+ */
+export function clatCollision(
+  cfg: Config,
+  addrs: readonly { readonly name: string; readonly address: string; readonly family: string }[],
+): string | null {
+  const c = cfg.clat;
+  for (const a of addrs) {
+    if (a.family !== "IPv6") continue;
+    let v: Uint8Array;
+    try {
+      v = parseIPv6(a.address.replace(/%.*$/, ""));
+    } catch {
+      continue;
+    }
+    if (c.ipv6Address && v.every((x, i) => x === c.ipv6Address![i])) {
+      return `clat.ipv6-address ${a.address} is already an address of ${a.name}; ` +
+        "pick one the host does not use (it must reach xlat64, not the host)";
+    }
+    if (c.translationPrefix && contains6(c.translationPrefix, v)) {
+      return `clat.translation-prefix contains ${a.address} of ${a.name}; the dedicated prefix ` +
+        "must not hold the host's own addresses (RFC 6877 6.3)";
+    }
+  }
+  return null;
 }

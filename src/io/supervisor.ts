@@ -26,8 +26,19 @@ import type { Mode, StatusSource, WorkerInfo } from "../status/source.ts";
 import { Stats } from "../xlat/stats.ts";
 import type { EamEntry, XlatOptions } from "../xlat/options.ts";
 import { createEngine } from "./engines.ts";
+import {
+  needsPrefixControl,
+  type PrefixControl,
+  startPrefixControl,
+} from "../clat/plat_prefix.ts";
+import { clatCollision } from "../clat/options.ts";
 import { type CapName, dropCaps, setMtu } from "./ffi.ts";
-import { missingRoutes, NetConfigurator, planNetwork, readRoutes } from "./netconf.ts";
+import {
+  missingRoutes,
+  NetConfigurator,
+  planNetwork,
+  readRoutes,
+} from "./netconf.ts";
 import { TunDevice } from "./tun.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { IO } from "./worker_protocol.ts";
@@ -90,6 +101,8 @@ export class Appliance implements StatusSource {
   #options: XlatOptions;
   pool: WorkerPool | null = null;
   dns: DnsServerHandle | null = null;
+  /** PLAT prefix discovery (clat) and PREF64 announcing. */
+  prefixControl: PrefixControl | null = null;
 
   constructor(cfg: Config) {
     this.#config = cfg;
@@ -117,6 +130,10 @@ export class Appliance implements StatusSource {
   eam(): readonly EamEntry[] {
     return this.#options.eam;
   }
+  /** Each discovery method and its answer, and what is announced (null: neither runs). */
+  discovery(): unknown {
+    return this.prefixControl?.status() ?? null;
+  }
   workers(): (WorkerInfo & { readonly packets: number })[] {
     return this.pool ? this.pool.infos() : [];
   }
@@ -130,15 +147,26 @@ export class Appliance implements StatusSource {
       name,
       help,
       type: "counter" as const,
-      samples: ws.map((w) => ({ labels: { worker: String(w.id) }, value: w.io[slot] })),
+      samples: ws.map((w) => ({
+        labels: { worker: String(w.id) },
+        value: w.io[slot],
+      })),
     });
     yield fam(
       "xlat64_tun_read_batches_total",
       "read_batch calls that returned packets",
       IO.batches,
     );
-    yield fam("xlat64_tun_packets_read_total", "packets read from the TUN", IO.packetsIn);
-    yield fam("xlat64_tun_packets_written_total", "packets written to the TUN", IO.packetsOut);
+    yield fam(
+      "xlat64_tun_packets_read_total",
+      "packets read from the TUN",
+      IO.packetsIn,
+    );
+    yield fam(
+      "xlat64_tun_packets_written_total",
+      "packets written to the TUN",
+      IO.packetsOut,
+    );
     yield fam(
       "xlat64_tun_write_failures_total",
       "packets the kernel refused on write",
@@ -156,7 +184,10 @@ export class Appliance implements StatusSource {
  * Start the appliance and run until SIGTERM/SIGINT (exit code 0), or until start-up fails
  * or every data-path worker has failed (1).
  */
-export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<number> {
+export async function runAppliance(
+  cfg: Config,
+  opts: RunOptions = {},
+): Promise<number> {
   const app = new Appliance(cfg);
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => resolveDone = r);
@@ -165,7 +196,10 @@ export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<
   const rt: Runtime = {
     tun: null,
     status: null,
-    net: new NetConfigurator({ info: (m) => log.info(m), warn: (m) => log.warn(m) }),
+    net: new NetConfigurator({
+      info: (m) => log.info(m),
+      warn: (m) => log.warn(m),
+    }),
     managed: cfg.mode !== "none" && cfg.tun.manage,
     fatal: (why) => {
       if (started) stop(why, EXIT_FAILURE);
@@ -178,13 +212,17 @@ export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<
   let chain: Promise<void> = startUp(app, rt, opts).then(
     () => {
       started = true;
-      log.info(`xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`);
+      log.info(
+        `xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`,
+      );
       opts.onReady?.(app);
     },
     async (e) => {
       stopping = true;
       log.error(`start-up failed: ${(e as Error).message}`);
-      await shutDown(app, rt).catch((c) => log.error(`cleanup after failed start: ${c}`));
+      await shutDown(app, rt).catch((c) =>
+        log.error(`cleanup after failed start: ${c}`)
+      );
       resolveDone(EXIT_FAILURE);
     },
   );
@@ -230,8 +268,16 @@ interface Runtime {
   readonly fatal: (why: string) => void;
 }
 
-async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<void> {
+async function startUp(
+  app: Appliance,
+  rt: Runtime,
+  opts: RunOptions,
+): Promise<void> {
   const cfg = app.config;
+  if (cfg.mode === "clat") {
+    const clash = clatCollision(cfg, Deno.networkInterfaces());
+    if (clash) throw new Error(clash);
+  }
   if (cfg.mode !== "none") {
     // Build one engine here first: bad options fail before anything is touched.
     if (!opts.engineModule) createEngine(cfg.mode, app.options, new Stats());
@@ -266,7 +312,9 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
     try {
       const n = dropCaps(keep);
       log.info(
-        `dropped privileges on ${n} threads; kept ${keep.length ? keep.join(", ") : "none"}`,
+        `dropped privileges on ${n} threads; kept ${
+          keep.length ? keep.join(", ") : "none"
+        }`,
       );
     } catch (e) {
       log.warn(`could not drop privileges: ${(e as Error).message}`);
@@ -286,16 +334,32 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
             rt.fatal("every data-path worker failed");
           }
         } else if (ev.type === "reconfigure-failed") {
-          log.error(`data-path worker ${w.id} kept its old config: ${ev.error}`);
+          log.error(
+            `data-path worker ${w.id} kept its old config: ${ev.error}`,
+          );
         }
       },
     });
-    log.info(`${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`);
+    log.info(
+      `${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`,
+    );
+    if (needsPrefixControl(cfg)) {
+      app.prefixControl = await startPrefixControl(cfg, {
+        apply: async (o) => {
+          app.setConfig(app.config, o);
+          await app.pool?.reconfigure(o);
+        },
+        config: () => app.config,
+        readRoutes,
+        log,
+      });
+    }
   }
 }
 
 /** Stop workers, remove what we added to the system, close the TUN and listeners. */
 async function shutDown(app: Appliance, rt: Runtime): Promise<void> {
+  await app.prefixControl?.stop();
   if (app.pool) await app.pool.stop();
   if (rt.managed) await rt.net.teardown();
   if (rt.tun) {
@@ -314,11 +378,17 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
     try {
       resolvConf = await Deno.readTextFile("/etc/resolv.conf");
     } catch (e) {
-      log.warn(`cannot read /etc/resolv.conf for DNS upstreams: ${(e as Error).message}`);
+      log.warn(
+        `cannot read /etc/resolv.conf for DNS upstreams: ${
+          (e as Error).message
+        }`,
+      );
     }
   }
   const o = dnsOptionsFromConfig(cfg, resolvConf);
-  if (o.dns.upstream.length === 0) log.warn("DNS: no upstream servers; every query will fail");
+  if (o.dns.upstream.length === 0) {
+    log.warn("DNS: no upstream servers; every query will fail");
+  }
   // RFC 8683 4.1.3: validate locally, then synthesize. Unreadable anchors fail the start.
   const validation = cfg.validator.enabled
     ? {
@@ -337,8 +407,14 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
   return h;
 }
 
-async function checkUnmanaged(cfg: Config, tunName: string, net: NetConfigurator): Promise<void> {
-  log.info(`[tun] manage = false: not touching ${tunName}'s link, addresses or routes`);
+async function checkUnmanaged(
+  cfg: Config,
+  tunName: string,
+  net: NetConfigurator,
+): Promise<void> {
+  log.info(
+    `[tun] manage = false: not touching ${tunName}'s link, addresses or routes`,
+  );
   const routes = await readRoutes();
   const missing = missingRoutes(planNetwork(cfg, tunName, routes), routes);
   for (const r of missing) {
@@ -351,12 +427,21 @@ async function checkUnmanaged(cfg: Config, tunName: string, net: NetConfigurator
 }
 
 const dnsKey = (c: Config) =>
-  JSON.stringify([c.dns, c.dns64], (_k, v) => v instanceof Uint8Array ? [...v] : v);
+  JSON.stringify(
+    [c.dns, c.dns64],
+    (_k, v) => v instanceof Uint8Array ? [...v] : v,
+  );
 
 /** SIGHUP: re-read the file; on error keep the old config, on success apply it live. */
-async function reload(app: Appliance, path: string | undefined, rt: Runtime): Promise<void> {
+async function reload(
+  app: Appliance,
+  path: string | undefined,
+  rt: Runtime,
+): Promise<void> {
   if (!path) {
-    log.warn("SIGHUP: running on the embedded default config; there is no file to re-read");
+    log.warn(
+      "SIGHUP: running on the embedded default config; there is no file to re-read",
+    );
     return;
   }
   log.info(`SIGHUP: re-reading ${path}`);
@@ -364,22 +449,33 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
   let options: XlatOptions;
   try {
     next = await loadConfig(path);
-    options = engineOptions(next);
+    // clat: keep the discovered PLAT prefix across the reload.
+    options = next.mode === "clat" && app.prefixControl
+      ? app.prefixControl.optionsFor(next)
+      : engineOptions(next);
   } catch (e) {
-    const what = e instanceof ConfigError ? e.message : `${path}: ${(e as Error).message}`;
+    const what = e instanceof ConfigError
+      ? e.message
+      : `${path}: ${(e as Error).message}`;
     log.error(`reload rejected, keeping the running config:\n${what}`);
     return;
   }
   const old = app.config;
   const fixed = restartOnlyChanges(old, next);
   if (fixed.length) {
-    log.warn(`reload: ${fixed.join(", ")} changed; these take effect only after a restart`);
+    log.warn(
+      `reload: ${
+        fixed.join(", ")
+      } changed; these take effect only after a restart`,
+    );
   }
   if (app.pool) {
     try {
       await app.pool.reconfigure(options);
     } catch (e) {
-      log.error(`reload rejected by the translator, keeping the running config: ${e}`);
+      log.error(
+        `reload rejected by the translator, keeping the running config: ${e}`,
+      );
       return;
     }
   }
@@ -387,7 +483,12 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
   const applied: Config = {
     ...next,
     mode: old.mode,
-    tun: { ...next.tun, name: old.tun.name, workers: old.tun.workers, manage: old.tun.manage },
+    tun: {
+      ...next.tun,
+      name: old.tun.name,
+      workers: old.tun.workers,
+      manage: old.tun.manage,
+    },
     status: old.status,
   };
   app.setConfig(applied, options);

@@ -1,6 +1,11 @@
 // The JSON document served at GET /status, built from a StatusSource.
 import { formatPrefix4, formatPrefix6 } from "../addr/ip.ts";
-import { DROP_REASONS, type DropReason, SLOT, type Stats } from "../xlat/stats.ts";
+import {
+  DROP_REASONS,
+  type DropReason,
+  SLOT,
+  type Stats,
+} from "../xlat/stats.ts";
 import {
   isHealthy,
   type Mode,
@@ -38,6 +43,8 @@ export interface StatusDoc {
   readonly icmpErrorsSent: number;
   readonly workers: readonly WorkerInfo[];
   readonly sessions?: readonly SessionRow[];
+  /** Each discovery method and its answer (clat), what is announced (PREF64). */
+  readonly discovery?: unknown;
 }
 
 const SLOTS: Record<
@@ -84,14 +91,24 @@ export function buildStatus(
   const doc: StatusDoc = {
     version: src.version,
     startedAt: src.startedAt.toISOString(),
-    uptimeSeconds: Math.max(0, (now.getTime() - src.startedAt.getTime()) / 1000),
+    uptimeSeconds: Math.max(
+      0,
+      (now.getTime() - src.startedAt.getTime()) / 1000,
+    ),
     mode: src.mode,
     healthy: isHealthy(src),
     prefixes: src.prefixes().map(formatPrefix6),
-    eam: src.eam().map((e) => ({ ipv4: formatPrefix4(e.ipv4), ipv6: formatPrefix6(e.ipv6) })),
-    traffic: { "4to6": directionStatus(s, "4to6"), "6to4": directionStatus(s, "6to4") },
+    eam: src.eam().map((e) => ({
+      ipv4: formatPrefix4(e.ipv4),
+      ipv6: formatPrefix6(e.ipv6),
+    })),
+    traffic: {
+      "4to6": directionStatus(s, "4to6"),
+      "6to4": directionStatus(s, "6to4"),
+    },
     icmpErrorsSent: s.v[SLOT.icmpErrorsSent],
     workers: src.workers().map((w) => ({ ...w })),
+    ...(src.discovery?.() ? { discovery: src.discovery() } : {}),
   };
   if (opts.sessions !== undefined && src.sessions) {
     return { ...doc, sessions: src.sessions(opts.sessions) };

@@ -6,7 +6,12 @@ import type { EamEntry } from "../xlat/options.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
 export type Mode = "siit" | "nat64" | "clat" | "none";
-export type WorkerState = "starting" | "running" | "stopping" | "stopped" | "failed";
+export type WorkerState =
+  | "starting"
+  | "running"
+  | "stopping"
+  | "stopped"
+  | "failed";
 
 export interface WorkerInfo {
   readonly id: number;
@@ -34,6 +39,8 @@ export interface StatusSource {
   readonly metrics?: MetricsRegistry;
   /** Up to `limit` session rows; absent when the mode has no sessions. */
   sessions?(limit: number): readonly SessionRow[];
+  /** Prefix discovery and PREF64 announcing (null or absent: not running). */
+  discovery?(): unknown;
   /** Overrides the default health rule (every worker running). */
   healthy?(): boolean;
 }
