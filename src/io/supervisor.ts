@@ -26,19 +26,10 @@ import type { Mode, StatusSource, WorkerInfo } from "../status/source.ts";
 import { Stats } from "../xlat/stats.ts";
 import type { EamEntry, XlatOptions } from "../xlat/options.ts";
 import { createEngine } from "./engines.ts";
-import {
-  needsPrefixControl,
-  type PrefixControl,
-  startPrefixControl,
-} from "../clat/plat_prefix.ts";
+import { needsPrefixControl, type PrefixControl, startPrefixControl } from "../clat/plat_prefix.ts";
 import { clatCollision } from "../clat/options.ts";
 import { type CapName, dropCaps, setMtu } from "./ffi.ts";
-import {
-  missingRoutes,
-  NetConfigurator,
-  planNetwork,
-  readRoutes,
-} from "./netconf.ts";
+import { missingRoutes, NetConfigurator, planNetwork, readRoutes } from "./netconf.ts";
 import { TunDevice } from "./tun.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { IO } from "./worker_protocol.ts";
@@ -220,9 +211,7 @@ export async function runAppliance(
     async (e) => {
       stopping = true;
       log.error(`start-up failed: ${(e as Error).message}`);
-      await shutDown(app, rt).catch((c) =>
-        log.error(`cleanup after failed start: ${c}`)
-      );
+      await shutDown(app, rt).catch((c) => log.error(`cleanup after failed start: ${c}`));
       resolveDone(EXIT_FAILURE);
     },
   );
@@ -312,9 +301,7 @@ async function startUp(
     try {
       const n = dropCaps(keep);
       log.info(
-        `dropped privileges on ${n} threads; kept ${
-          keep.length ? keep.join(", ") : "none"
-        }`,
+        `dropped privileges on ${n} threads; kept ${keep.length ? keep.join(", ") : "none"}`,
       );
     } catch (e) {
       log.warn(`could not drop privileges: ${(e as Error).message}`);
@@ -379,9 +366,7 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
       resolvConf = await Deno.readTextFile("/etc/resolv.conf");
     } catch (e) {
       log.warn(
-        `cannot read /etc/resolv.conf for DNS upstreams: ${
-          (e as Error).message
-        }`,
+        `cannot read /etc/resolv.conf for DNS upstreams: ${(e as Error).message}`,
       );
     }
   }
@@ -454,9 +439,7 @@ async function reload(
       ? app.prefixControl.optionsFor(next)
       : engineOptions(next);
   } catch (e) {
-    const what = e instanceof ConfigError
-      ? e.message
-      : `${path}: ${(e as Error).message}`;
+    const what = e instanceof ConfigError ? e.message : `${path}: ${(e as Error).message}`;
     log.error(`reload rejected, keeping the running config:\n${what}`);
     return;
   }
@@ -464,9 +447,7 @@ async function reload(
   const fixed = restartOnlyChanges(old, next);
   if (fixed.length) {
     log.warn(
-      `reload: ${
-        fixed.join(", ")
-      } changed; these take effect only after a restart`,
+      `reload: ${fixed.join(", ")} changed; these take effect only after a restart`,
     );
   }
   if (app.pool) {

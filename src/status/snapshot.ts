@@ -1,11 +1,6 @@
 // The JSON document served at GET /status, built from a StatusSource.
 import { formatPrefix4, formatPrefix6 } from "../addr/ip.ts";
-import {
-  DROP_REASONS,
-  type DropReason,
-  SLOT,
-  type Stats,
-} from "../xlat/stats.ts";
+import { DROP_REASONS, type DropReason, SLOT, type Stats } from "../xlat/stats.ts";
 import {
   isHealthy,
   type Mode,
