@@ -138,26 +138,15 @@ export class Appliance implements StatusSource {
       name,
       help,
       type: "counter" as const,
-      samples: ws.map((w) => ({
-        labels: { worker: String(w.id) },
-        value: w.io[slot],
-      })),
+      samples: ws.map((w) => ({ labels: { worker: String(w.id) }, value: w.io[slot] })),
     });
     yield fam(
       "xlat64_tun_read_batches_total",
       "read_batch calls that returned packets",
       IO.batches,
     );
-    yield fam(
-      "xlat64_tun_packets_read_total",
-      "packets read from the TUN",
-      IO.packetsIn,
-    );
-    yield fam(
-      "xlat64_tun_packets_written_total",
-      "packets written to the TUN",
-      IO.packetsOut,
-    );
+    yield fam("xlat64_tun_packets_read_total", "packets read from the TUN", IO.packetsIn);
+    yield fam("xlat64_tun_packets_written_total", "packets written to the TUN", IO.packetsOut);
     yield fam(
       "xlat64_tun_write_failures_total",
       "packets the kernel refused on write",
@@ -175,10 +164,7 @@ export class Appliance implements StatusSource {
  * Start the appliance and run until SIGTERM/SIGINT (exit code 0), or until start-up fails
  * or every data-path worker has failed (1).
  */
-export async function runAppliance(
-  cfg: Config,
-  opts: RunOptions = {},
-): Promise<number> {
+export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<number> {
   const app = new Appliance(cfg);
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => resolveDone = r);
@@ -187,10 +173,7 @@ export async function runAppliance(
   const rt: Runtime = {
     tun: null,
     status: null,
-    net: new NetConfigurator({
-      info: (m) => log.info(m),
-      warn: (m) => log.warn(m),
-    }),
+    net: new NetConfigurator({ info: (m) => log.info(m), warn: (m) => log.warn(m) }),
     managed: cfg.mode !== "none" && cfg.tun.manage,
     fatal: (why) => {
       if (started) stop(why, EXIT_FAILURE);
@@ -203,9 +186,7 @@ export async function runAppliance(
   let chain: Promise<void> = startUp(app, rt, opts).then(
     () => {
       started = true;
-      log.info(
-        `xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`,
-      );
+      log.info(`xlat64 ${app.version} running (mode ${cfg.mode}); SIGHUP reloads, SIGTERM stops`);
       opts.onReady?.(app);
     },
     async (e) => {
@@ -257,11 +238,7 @@ interface Runtime {
   readonly fatal: (why: string) => void;
 }
 
-async function startUp(
-  app: Appliance,
-  rt: Runtime,
-  opts: RunOptions,
-): Promise<void> {
+async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<void> {
   const cfg = app.config;
   if (cfg.mode === "clat") {
     const clash = clatCollision(cfg, Deno.networkInterfaces());
@@ -321,15 +298,11 @@ async function startUp(
             rt.fatal("every data-path worker failed");
           }
         } else if (ev.type === "reconfigure-failed") {
-          log.error(
-            `data-path worker ${w.id} kept its old config: ${ev.error}`,
-          );
+          log.error(`data-path worker ${w.id} kept its old config: ${ev.error}`);
         }
       },
     });
-    log.info(
-      `${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`,
-    );
+    log.info(`${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`);
     if (needsPrefixControl(cfg)) {
       app.prefixControl = await startPrefixControl(cfg, {
         apply: async (o) => {
@@ -365,15 +338,11 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
     try {
       resolvConf = await Deno.readTextFile("/etc/resolv.conf");
     } catch (e) {
-      log.warn(
-        `cannot read /etc/resolv.conf for DNS upstreams: ${(e as Error).message}`,
-      );
+      log.warn(`cannot read /etc/resolv.conf for DNS upstreams: ${(e as Error).message}`);
     }
   }
   const o = dnsOptionsFromConfig(cfg, resolvConf);
-  if (o.dns.upstream.length === 0) {
-    log.warn("DNS: no upstream servers; every query will fail");
-  }
+  if (o.dns.upstream.length === 0) log.warn("DNS: no upstream servers; every query will fail");
   // RFC 8683 4.1.3: validate locally, then synthesize. Unreadable anchors fail the start.
   const validation = cfg.validator.enabled
     ? {
@@ -392,14 +361,8 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
   return h;
 }
 
-async function checkUnmanaged(
-  cfg: Config,
-  tunName: string,
-  net: NetConfigurator,
-): Promise<void> {
-  log.info(
-    `[tun] manage = false: not touching ${tunName}'s link, addresses or routes`,
-  );
+async function checkUnmanaged(cfg: Config, tunName: string, net: NetConfigurator): Promise<void> {
+  log.info(`[tun] manage = false: not touching ${tunName}'s link, addresses or routes`);
   const routes = await readRoutes();
   const missing = missingRoutes(planNetwork(cfg, tunName, routes), routes);
   for (const r of missing) {
@@ -412,21 +375,12 @@ async function checkUnmanaged(
 }
 
 const dnsKey = (c: Config) =>
-  JSON.stringify(
-    [c.dns, c.dns64],
-    (_k, v) => v instanceof Uint8Array ? [...v] : v,
-  );
+  JSON.stringify([c.dns, c.dns64], (_k, v) => v instanceof Uint8Array ? [...v] : v);
 
 /** SIGHUP: re-read the file; on error keep the old config, on success apply it live. */
-async function reload(
-  app: Appliance,
-  path: string | undefined,
-  rt: Runtime,
-): Promise<void> {
+async function reload(app: Appliance, path: string | undefined, rt: Runtime): Promise<void> {
   if (!path) {
-    log.warn(
-      "SIGHUP: running on the embedded default config; there is no file to re-read",
-    );
+    log.warn("SIGHUP: running on the embedded default config; there is no file to re-read");
     return;
   }
   log.info(`SIGHUP: re-reading ${path}`);
@@ -446,17 +400,13 @@ async function reload(
   const old = app.config;
   const fixed = restartOnlyChanges(old, next);
   if (fixed.length) {
-    log.warn(
-      `reload: ${fixed.join(", ")} changed; these take effect only after a restart`,
-    );
+    log.warn(`reload: ${fixed.join(", ")} changed; these take effect only after a restart`);
   }
   if (app.pool) {
     try {
       await app.pool.reconfigure(options);
     } catch (e) {
-      log.error(
-        `reload rejected by the translator, keeping the running config: ${e}`,
-      );
+      log.error(`reload rejected by the translator, keeping the running config: ${e}`);
       return;
     }
   }
@@ -464,12 +414,7 @@ async function reload(
   const applied: Config = {
     ...next,
     mode: old.mode,
-    tun: {
-      ...next.tun,
-      name: old.tun.name,
-      workers: old.tun.workers,
-      manage: old.tun.manage,
-    },
+    tun: { ...next.tun, name: old.tun.name, workers: old.tun.workers, manage: old.tun.manage },
     status: old.status,
   };
   app.setConfig(applied, options);

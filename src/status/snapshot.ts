@@ -86,21 +86,12 @@ export function buildStatus(
   const doc: StatusDoc = {
     version: src.version,
     startedAt: src.startedAt.toISOString(),
-    uptimeSeconds: Math.max(
-      0,
-      (now.getTime() - src.startedAt.getTime()) / 1000,
-    ),
+    uptimeSeconds: Math.max(0, (now.getTime() - src.startedAt.getTime()) / 1000),
     mode: src.mode,
     healthy: isHealthy(src),
     prefixes: src.prefixes().map(formatPrefix6),
-    eam: src.eam().map((e) => ({
-      ipv4: formatPrefix4(e.ipv4),
-      ipv6: formatPrefix6(e.ipv6),
-    })),
-    traffic: {
-      "4to6": directionStatus(s, "4to6"),
-      "6to4": directionStatus(s, "6to4"),
-    },
+    eam: src.eam().map((e) => ({ ipv4: formatPrefix4(e.ipv4), ipv6: formatPrefix6(e.ipv6) })),
+    traffic: { "4to6": directionStatus(s, "4to6"), "6to4": directionStatus(s, "6to4") },
     icmpErrorsSent: s.v[SLOT.icmpErrorsSent],
     workers: src.workers().map((w) => ({ ...w })),
     ...(src.discovery?.() ? { discovery: src.discovery() } : {}),

@@ -6,12 +6,7 @@ import type { EamEntry } from "../xlat/options.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
 export type Mode = "siit" | "nat64" | "clat" | "none";
-export type WorkerState =
-  | "starting"
-  | "running"
-  | "stopping"
-  | "stopped"
-  | "failed";
+export type WorkerState = "starting" | "running" | "stopping" | "stopped" | "failed";
 
 export interface WorkerInfo {
   readonly id: number;
