@@ -164,6 +164,47 @@ function buildProgram(setExit: (code: number) => void) {
       if (typeof r === "number") setExit(r);
     });
 
+  const pcp = program.command("pcp")
+    .description("PCP client (RFC 6887): ask a PCP server (xlat64's [pcp]) and print the answer")
+    .requiredOption("--server <addr>", 'server, e.g. "[2001:db8::1]:5351" (port default 5351)')
+    .option("--client <addr>", "this host's address (default: the source toward the server)")
+    .option("--timeout <ms>", "give up after this long", "8000");
+  const pcpRun = async (op: "announce" | "map", o: Record<string, unknown>) => {
+    const g = pcp.opts();
+    const { pcpCommand, parseServer } = await import("./src/discovery/pcp_cli.ts");
+    const { RESULT } = await import("./src/discovery/pcp.ts");
+    const { res, text } = await pcpCommand({
+      server: parseServer(g.server),
+      client: g.client,
+      op,
+      timeoutMs: positiveInt(g.timeout, "--timeout"),
+      ...o,
+    });
+    console.log(text);
+    if (res.result !== RESULT.SUCCESS) setExit(EXIT_FAILURE);
+  };
+  pcp.command("announce")
+    .description("ANNOUNCE: the server's epoch and NAT64 prefixes (RFC 7225 PREFIX64)")
+    .action(() => pcpRun("announce", {}));
+  pcp.command("map")
+    .description("MAP: an inbound mapping to this host's port; --lifetime 0 deletes it")
+    .addOption(new Option("--protocol <p>", "transport").choices(["tcp", "udp"]).default("tcp"))
+    .requiredOption("--internal-port <n>", "the port on this host")
+    .option("--external-port <n>", "suggested external port")
+    .option("--lifetime <s>", "seconds (0 deletes)", "7200")
+    .option("--prefer-failure", "fail rather than take another external port (RFC 6887 13.2)")
+    .option("--nonce <hex>", "24 hex digits: the nonce that created the mapping (refresh/delete)")
+    .action((o) =>
+      pcpRun("map", {
+        protocol: o.protocol as "tcp" | "udp",
+        internalPort: portNumber(o.internalPort, "--internal-port"),
+        externalPort: o.externalPort ? portNumber(o.externalPort, "--external-port") : 0,
+        lifetime: o.lifetime === "0" ? 0 : positiveInt(o.lifetime, "--lifetime"),
+        preferFailure: o.preferFailure === true,
+        nonce: o.nonce,
+      })
+    );
+
   program.command("config")
     .description("configuration helpers")
     .option("--print-default", "print the embedded default config (every key, documented)")
@@ -198,6 +239,14 @@ export function statusBaseUrl(a: SocketAddr): string {
     ? "127.0.0.1"
     : a.host;
   return `http://${host}:${a.port}`;
+}
+
+function portNumber(s: string, flag: string): number {
+  const n = positiveInt(s, flag);
+  if (n > 65535) {
+    throw new CommanderError(EXIT_USAGE, "xlat64.usage", `error: ${flag} must be 1-65535`);
+  }
+  return n;
 }
 
 function positiveInt(s: string, flag: string): number {

@@ -1,7 +1,15 @@
 // PCP over UDP: a thin server loop around the sans-I/O PcpServer and a client with the
 // RFC 6887 8.1.1 retransmission schedule. Deno datagram sockets (unstable "net").
 import { decodeResponse, OPCODE, PCP_SERVER_PORT, PcpError, type PcpResponse } from "./pcp.ts";
-import { type PcpServer, sourceBytes } from "./pcp_server.ts";
+import { sourceBytes } from "./pcp_server.ts";
+
+/** What answers datagrams: a PcpServer, or a relay to where the mappings live (a worker). */
+export interface PcpHandler {
+  handle(
+    datagram: Uint8Array,
+    src: Uint8Array,
+  ): Uint8Array<ArrayBuffer> | null | Promise<Uint8Array | null>;
+}
 
 export interface RunningPcpServer {
   readonly addrs: Deno.NetAddr[];
@@ -14,7 +22,7 @@ export interface RunningPcpServer {
  * go to `onError`, never end the loop.
  */
 export function startPcpServer(
-  server: PcpServer,
+  server: PcpHandler,
   addresses: readonly (string | { host: string; port: number })[],
   opts: { port?: number; onError?: (e: unknown) => void } = {},
 ): RunningPcpServer {
@@ -35,8 +43,8 @@ export function startPcpServer(
       const [data, addr] = got;
       try {
         const from = addr as Deno.NetAddr;
-        const reply = server.handle(data, sourceBytes(from.hostname));
-        if (reply) await conn.send(reply, from);
+        const reply = await server.handle(data, sourceBytes(from.hostname));
+        if (reply) await conn.send(reply as Uint8Array<ArrayBuffer>, from);
       } catch (e) {
         opts.onError?.(e);
       }

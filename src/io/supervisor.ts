@@ -32,6 +32,8 @@ import { type CapName, dropCaps, setMtu } from "./ffi.ts";
 import { missingRoutes, NetConfigurator, planNetwork, readRoutes } from "./netconf.ts";
 import { TunDevice } from "./tun.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { loadNat64Snapshot, Nat64Service, type Nat64Status } from "./nat64_service.ts";
+import type { SessionRow } from "../status/source.ts";
 import { IO } from "./worker_protocol.ts";
 
 const log = getLogger("appliance");
@@ -94,6 +96,8 @@ export class Appliance implements StatusSource {
   dns: DnsServerHandle | null = null;
   /** PLAT prefix discovery (clat) and PREF64 announcing. */
   prefixControl: PrefixControl | null = null;
+  /** NAT64 state across restarts, PCP, table gauges (mode nat64). */
+  nat64: Nat64Service | null = null;
 
   constructor(cfg: Config) {
     this.#config = cfg;
@@ -130,6 +134,26 @@ export class Appliance implements StatusSource {
   }
   stats(): Stats {
     return this.pool ? this.pool.stats() : new Stats();
+  }
+  /** NAT64 session rows from the worker; undefined in modes without sessions. */
+  sessions(limit: number): Promise<readonly SessionRow[]> | undefined {
+    return this.nat64?.sessions(limit);
+  }
+  /** NAT64 tables and allocation failures for /status; null outside nat64 mode. */
+  nat64Status(): Nat64Status | null {
+    const n = this.nat64?.status() ?? null;
+    if (n === null) return null;
+    const s = this.stats();
+    const both = (r: "pool4_exhausted" | "port_limit" | "session_limit") =>
+      s.drops(r, true) + s.drops(r, false);
+    return {
+      ...n,
+      allocationFailures: {
+        pool4Exhausted: both("pool4_exhausted"),
+        portLimit: both("port_limit"),
+        sessionLimit: both("session_limit"),
+      },
+    };
   }
 
   *#ioFamilies() {
@@ -273,6 +297,8 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
     rt.status = startStatusServer(socketText(cfg.status.listen), app);
     log.info(`status on ${rt.status.url} (/status, /metrics, /healthz)`);
   }
+  // Before the privilege drop: the snapshot's directory may need creating.
+  const restore = cfg.mode === "nat64" ? await loadNat64Snapshot(cfg, log) : undefined;
   if (Deno.uid() === 0) {
     const keep = capabilitiesToKeep(cfg);
     try {
@@ -290,6 +316,7 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
       options: app.options,
       fds: rt.tun.fds,
       engineModule: opts.engineModule,
+      restore,
       onEvent: (w, ev) => {
         if (ev.type === "failed") {
           log.error(`data-path worker ${w.id} failed: ${ev.error}`);
@@ -314,12 +341,18 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
         log,
       });
     }
+    if (cfg.mode === "nat64") {
+      app.nat64 = new Nat64Service(cfg, () => app.pool, log, app.metrics);
+      await app.nat64.start();
+    }
   }
 }
 
 /** Stop workers, remove what we added to the system, close the TUN and listeners. */
 async function shutDown(app: Appliance, rt: Runtime): Promise<void> {
   await app.prefixControl?.stop();
+  // The last NAT64 snapshot needs the worker: before it stops.
+  await app.nat64?.close();
   if (app.pool) await app.pool.stop();
   if (rt.managed) await rt.net.teardown();
   if (rt.tun) {
@@ -418,6 +451,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
     status: old.status,
   };
   app.setConfig(applied, options);
+  await app.nat64?.reconfigure(applied);
   const tun = rt.tun;
   if (tun && rt.managed) {
     if (next.tun.mtu !== old.tun.mtu) {

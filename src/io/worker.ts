@@ -11,6 +11,7 @@ import { bindBatch, type BoundBatch, readBatch, writeBatch } from "./ffi.ts";
 import {
   type ControlMessage,
   type EngineModule,
+  type EngineRequest,
   IO,
   IO_LEN,
   type PacketEngine,
@@ -106,6 +107,34 @@ export function maybeTick(s: LoopState, nowMs: number, lastTick: number): number
   return nowMs;
 }
 
+/** Answer a supervisor request; errors become the reply's error, never end the loop. */
+export function answerRequest(
+  s: LoopState,
+  req: EngineRequest,
+  nowMs: number,
+): { ok: boolean; value?: unknown; error?: string } {
+  if (!s.engine.request) return { ok: false, error: `this engine answers no "${req.op}"` };
+  try {
+    return { ok: true, value: s.engine.request(req, nowMs) };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Load saved state into the engine before any packet; a bad snapshot is reported, not fatal. */
+export function restoreEngine(
+  s: LoopState,
+  bytes: Uint8Array,
+  nowMs: number,
+): { ok: boolean; detail: unknown } {
+  if (!s.engine.restore) return { ok: false, detail: "this engine keeps no state" };
+  try {
+    return { ok: true, detail: s.engine.restore(bytes, nowMs) };
+  } catch (e) {
+    return { ok: false, detail: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 async function run(init: WorkerInit): Promise<void> {
   const stats = new Stats(init.stats);
   const engines = await loadEngines(init);
@@ -118,7 +147,8 @@ async function run(init: WorkerInit): Promise<void> {
   };
   const port = init.control;
   let lastTick = Date.now();
-  post({ type: "running", id: init.id });
+  const restored = init.restore ? restoreEngine(state, init.restore, lastTick) : undefined;
+  post({ type: "running", id: init.id, restored });
   for (;;) {
     const msg = receiveMessageOnPort(port as never) as { message: ControlMessage } | undefined;
     if (msg) {
@@ -135,6 +165,13 @@ async function run(init: WorkerInit): Promise<void> {
             ? { type: "reconfigured", id: init.id, gen: m.gen }
             : { type: "reconfigure-failed", id: init.id, gen: m.gen, error: err },
         );
+      } else if (m.type === "request") {
+        post({
+          type: "reply",
+          id: init.id,
+          seq: m.seq,
+          ...answerRequest(state, m.req, Date.now()),
+        });
       }
       continue;
     }

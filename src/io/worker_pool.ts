@@ -6,6 +6,7 @@ import { Stats, STATS_LEN } from "../xlat/stats.ts";
 import type { XlatOptions } from "../xlat/options.ts";
 import {
   type ControlMessage,
+  type EngineRequest,
   IO,
   IO_LEN,
   type WorkerEvent,
@@ -25,6 +26,8 @@ export interface WorkerPoolOptions {
   readonly engineModule?: string;
   /** Called on every state change (for logging). */
   readonly onEvent?: (w: DataWorker, ev: WorkerEvent) => void;
+  /** Saved engine state each worker loads before its first packet (NAT64 snapshot). */
+  readonly restore?: Uint8Array;
 }
 
 export interface WorkerCounters {
@@ -40,7 +43,7 @@ export interface WorkerCounters {
 }
 
 interface Pending {
-  resolve(): void;
+  resolve(value?: unknown): void;
   reject(e: Error): void;
 }
 
@@ -55,7 +58,11 @@ export class DataWorker {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
   readonly #pending = new Map<number, Pending>();
+  readonly #requests = new Map<number, Pending>();
   #gen = 0;
+  #seq = 0;
+  /** What loading WorkerPoolOptions.restore gave, once running. */
+  restored: { readonly ok: boolean; readonly detail: unknown } | undefined;
 
   constructor(readonly id: number, readonly fd: number, o: WorkerPoolOptions) {
     const statsBuf = new SharedArrayBuffer(STATS_LEN * 8);
@@ -97,6 +104,7 @@ export class DataWorker {
       readTimeoutMs: o.readTimeoutMs ?? 100,
       batchSize: o.batchSize ?? 64,
       engineModule: o.engineModule,
+      restore: o.restore,
     };
     this.#worker.postMessage(init, [ch.port2]);
   }
@@ -105,7 +113,15 @@ export class DataWorker {
     switch (ev.type) {
       case "running":
         this.state = "running";
+        this.restored = ev.restored;
         break;
+      case "reply": {
+        const p = this.#requests.get(ev.seq);
+        this.#requests.delete(ev.seq);
+        if (ev.ok) p?.resolve(ev.value);
+        else p?.reject(new Error(ev.error ?? "request failed"));
+        break;
+      }
       case "reconfigured":
         this.#pending.get(ev.gen)?.resolve();
         this.#pending.delete(ev.gen);
@@ -127,8 +143,11 @@ export class DataWorker {
   }
 
   #finish(): void {
-    for (const p of this.#pending.values()) p.reject(new Error(`worker ${this.id} ended`));
+    for (const p of [...this.#pending.values(), ...this.#requests.values()]) {
+      p.reject(new Error(`worker ${this.id} ended`));
+    }
     this.#pending.clear();
+    this.#requests.clear();
     this.#control.close();
     this.#worker.terminate();
     this.#resolveStopped();
@@ -151,6 +170,27 @@ export class DataWorker {
     const p = new Promise<void>((resolve, reject) => this.#pending.set(gen, { resolve, reject }));
     this.#send({ type: "reconfigure", gen, options });
     return p;
+  }
+
+  /**
+   * Ask the engine something between batches (snapshot, sessions, gauges, PCP); rejects
+   * when the engine cannot answer, the worker ends, or no answer comes in `timeoutMs`.
+   */
+  request(req: EngineRequest, timeoutMs = 5000): Promise<unknown> {
+    if (this.state !== "running") {
+      return Promise.reject(new Error(`worker ${this.id} is ${this.state}`));
+    }
+    const seq = ++this.#seq;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const p = new Promise<unknown>((resolve, reject) => {
+      this.#requests.set(seq, { resolve, reject });
+      timer = setTimeout(() => {
+        this.#requests.delete(seq);
+        reject(new Error(`worker ${this.id}: no answer to "${req.op}" in ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    this.#send({ type: "request", seq, req });
+    return p.finally(() => clearTimeout(timer));
   }
 
   /** Ask the loop to stop after its current batch; terminate it if it does not in time. */
@@ -232,5 +272,10 @@ export class WorkerPool {
 
   async stop(timeoutMs = 2000): Promise<void> {
     await Promise.all(this.workers.map((w) => w.stop(timeoutMs)));
+  }
+
+  /** The first running worker (stateful modes run exactly one). */
+  first(): DataWorker | null {
+    return this.workers.find((w) => w.state === "running") ?? null;
   }
 }

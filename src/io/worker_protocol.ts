@@ -17,7 +17,22 @@ export interface PacketEngine {
   reconfigure?(options: XlatOptions): void;
   /** Called about every TICK_MS (also when idle): expire state by the clock. */
   tick?(nowMs: number): void;
+  /** Stateful engines: load saved state (snapshot bytes) before the first packet. */
+  restore?(bytes: Uint8Array, nowMs: number): unknown;
+  /** Answers a supervisor request between batches; the value must be structured-clonable. */
+  request?(req: EngineRequest, nowMs: number): unknown;
 }
+
+/** What the supervisor asks a stateful engine (NAT64) for. */
+export type EngineRequest =
+  /** The state as snapshot bytes (Uint8Array). */
+  | { readonly op: "snapshot" }
+  /** Up to `limit` session rows. */
+  | { readonly op: "sessions"; readonly limit: number }
+  /** Table sizes (Nat64Gauges). */
+  | { readonly op: "gauges" }
+  /** A PCP datagram from `src` (16 octets); the reply is the response bytes or null. */
+  | { readonly op: "pcp"; readonly datagram: Uint8Array; readonly src: Uint8Array };
 
 /** How often a worker calls `tick` on its engine. */
 export const TICK_MS = 100;
@@ -56,14 +71,30 @@ export interface WorkerInit {
   readonly batchSize: number;
   /** Tests: a module URL exporting `createEngine`, instead of the built-in engines. */
   readonly engineModule?: string;
+  /** Saved engine state to load before the first packet (NAT64 snapshot). */
+  readonly restore?: Uint8Array;
 }
 
 export type ControlMessage =
   | { readonly type: "reconfigure"; readonly gen: number; readonly options: XlatOptions }
+  | { readonly type: "request"; readonly seq: number; readonly req: EngineRequest }
   | { readonly type: "stop" };
 
 export type WorkerEvent =
-  | { readonly type: "running"; readonly id: number }
+  | {
+    readonly type: "running";
+    readonly id: number;
+    /** What restoring WorkerInit.restore gave (engine-specific), or why it failed. */
+    readonly restored?: { readonly ok: boolean; readonly detail: unknown };
+  }
+  | {
+    readonly type: "reply";
+    readonly id: number;
+    readonly seq: number;
+    readonly ok: boolean;
+    readonly value?: unknown;
+    readonly error?: string;
+  }
   | { readonly type: "reconfigured"; readonly id: number; readonly gen: number }
   | {
     readonly type: "reconfigure-failed";

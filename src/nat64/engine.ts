@@ -13,7 +13,7 @@ import type { XlatOptions } from "../xlat/options.ts";
 import { sendIcmp4Error, sendIcmp6Error } from "../xlat/icmp_error.ts";
 import { DROP, SLOT, type Stats } from "../xlat/stats.ts";
 import { Translator } from "../xlat/translator.ts";
-import type { PacketEngine } from "../io/worker_protocol.ts";
+import type { EngineRequest, PacketEngine } from "../io/worker_protocol.ts";
 import { Nat64Mapper } from "./addr_xlat.ts";
 import type { Bib, Session } from "./entries.ts";
 import type { Nat64EngineOptions } from "./options.ts";
@@ -144,6 +144,21 @@ export class Nat64 implements PacketEngine {
     this.#pcpNowS = now / 1000;
     this.#expire(now);
     return this.#pcpServer.handle(datagram, src);
+  }
+
+  /** The supervisor's questions (PacketEngine.request), answered between batches. */
+  request(req: EngineRequest, now: number): unknown {
+    switch (req.op) {
+      case "snapshot":
+        this.#expire(now);
+        return this.snapshot(now);
+      case "sessions":
+        return this.sessionRows(req.limit, now);
+      case "gauges":
+        return this.gauges();
+      case "pcp":
+        return this.handlePcp(req.datagram, req.src, now);
+    }
   }
 
   /** Up to `limit` sessions as rows for people (`xlat64 status --sessions`). */

@@ -15,7 +15,7 @@ export function renderMetrics(src: StatusSource): string {
 
 export function createStatusApp(src: StatusSource): Hono {
   const app = new Hono();
-  app.get("/status", (c) => {
+  app.get("/status", async (c) => {
     const q = c.req.query("sessions");
     let sessions: number | undefined;
     if (q !== undefined) {
@@ -25,14 +25,28 @@ export function createStatusApp(src: StatusSource): Hono {
       }
       sessions = Math.min(n, MAX_SESSIONS);
     }
-    return c.json(buildStatus(src, new Date(), { sessions }));
+    const rows = sessions !== undefined ? await src.sessions?.(sessions) : undefined;
+    return c.json(buildStatus(src, new Date(), { sessions, rows }));
+  });
+  // NAT64 sessions alone: GET /sessions?limit=N (default 100, at most MAX_SESSIONS).
+  app.get("/sessions", async (c) => {
+    const q = c.req.query("limit");
+    const n = q === undefined || q === "" ? 100 : Number(q);
+    if (!Number.isInteger(n) || n < 0) {
+      return c.json({ error: "limit must be a non-negative integer" }, 400);
+    }
+    const rows = await src.sessions?.(Math.min(n, MAX_SESSIONS));
+    if (rows === undefined) {
+      return c.json({ error: `mode ${src.mode} keeps no sessions` }, 404);
+    }
+    return c.json({ sessions: rows });
   });
   app.get("/metrics", (c) => {
     c.header("Content-Type", CONTENT_TYPE);
     return c.body(renderMetrics(src));
   });
   app.get("/healthz", (c) => isHealthy(src) ? c.text("ok") : c.text("unhealthy", 503));
-  app.notFound((c) => c.text("not found: try /status, /metrics or /healthz", 404));
+  app.notFound((c) => c.text("not found: try /status, /metrics, /sessions or /healthz", 404));
   app.onError((err, c) => c.text(`internal error: ${err.message}`, 500));
   return app;
 }

@@ -63,6 +63,7 @@ export function renderStatus(doc: StatusDoc, o: { sessionsAsked?: boolean } = {}
   lines.push("");
   if (dropRows.length === 0) lines.push("drops: none");
   else lines.push(table([["drop reason", "4to6", "6to4"], ...dropRows], [1, 2]));
+  if (doc.nat64) lines.push("", ...renderNat64(doc.nat64 as Nat64Doc));
   if (o.sessionsAsked && !doc.sessions) {
     lines.push("", `sessions: none kept in mode ${doc.mode}`);
   }
@@ -75,6 +76,53 @@ export function renderStatus(doc: StatusDoc, o: { sessionsAsked?: boolean } = {}
     }
   }
   return lines.join("\n");
+}
+
+/** The parts of /status's "nat64" object the client shows (see src/io/nat64_service.ts). */
+interface Nat64Doc {
+  bibEntries: Record<string, number>;
+  sessions: Record<string, number>;
+  pool4: Record<string, { used: number; total: number }>;
+  hosts: number;
+  heldSyns: number;
+  pcpMappings: number;
+  allocationFailures?: { pool4Exhausted: number; portLimit: number; sessionLimit: number };
+  snapshot?: { file: string | null; writes: number; failures: number; lastWrite: string | null };
+}
+
+function renderNat64(n: Nat64Doc): string[] {
+  const rows = [["NAT64", "BIB entries", "sessions", "pool4 used", "pool4 total", "use"]];
+  for (const p of ["tcp", "udp", "icmp"]) {
+    const u = n.pool4[p] ?? { used: 0, total: 0 };
+    rows.push([
+      p,
+      humanCount(n.bibEntries[p] ?? 0),
+      humanCount(n.sessions[p] ?? 0),
+      humanCount(u.used),
+      humanCount(u.total),
+      u.total > 0 ? `${(100 * u.used / u.total).toFixed(1)}%` : "-",
+    ]);
+  }
+  const out = [table(rows, [1, 2, 3, 4, 5])];
+  const f = n.allocationFailures;
+  out.push(
+    `hosts ${humanCount(n.hosts)}, held SYNs ${humanCount(n.heldSyns)}, PCP mappings ${
+      humanCount(n.pcpMappings)
+    }` + (f
+      ? `; allocation failures: pool4 ${humanCount(f.pool4Exhausted)}, port limit ${
+        humanCount(f.portLimit)
+      }, session limit ${humanCount(f.sessionLimit)}`
+      : ""),
+  );
+  const s = n.snapshot;
+  if (s?.file) {
+    out.push(
+      `snapshot ${s.file}: ${s.writes} written, ${s.failures} failed, last ${
+        s.lastWrite ?? "never"
+      }`,
+    );
+  }
+  return out;
 }
 
 /** Prints the status or, when the appliance cannot be reached, a reason and exits 1. */

@@ -38,6 +38,8 @@ export interface StatusDoc {
   readonly icmpErrorsSent: number;
   readonly workers: readonly WorkerInfo[];
   readonly sessions?: readonly SessionRow[];
+  /** NAT64 tables (nat64 mode): per-protocol BIB/sessions, pool4 use, failures, PCP. */
+  readonly nat64?: unknown;
   /** Each discovery method and its answer (clat), what is announced (PREF64). */
   readonly discovery?: unknown;
 }
@@ -80,7 +82,7 @@ export function directionStatus(s: Stats, d: Direction): DirectionStatus {
 export function buildStatus(
   src: StatusSource,
   now = new Date(),
-  opts: { sessions?: number } = {},
+  opts: { sessions?: number; rows?: readonly SessionRow[] } = {},
 ): StatusDoc {
   const s = src.stats();
   const doc: StatusDoc = {
@@ -96,8 +98,12 @@ export function buildStatus(
     workers: src.workers().map((w) => ({ ...w })),
     ...(src.discovery?.() ? { discovery: src.discovery() } : {}),
   };
+  const nat64 = src.nat64Status?.();
+  const withNat64: StatusDoc = nat64 ? { ...doc, nat64 } : doc;
+  if (opts.rows) return { ...withNat64, sessions: opts.rows };
   if (opts.sessions !== undefined && src.sessions) {
-    return { ...doc, sessions: src.sessions(opts.sessions) };
+    const rows = src.sessions(opts.sessions);
+    if (Array.isArray(rows)) return { ...withNat64, sessions: rows };
   }
-  return doc;
+  return withNat64;
 }

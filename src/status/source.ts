@@ -32,8 +32,12 @@ export interface StatusSource {
   stats(): Stats;
   /** Metrics other parts register (DNS latency, NAT64 tables). */
   readonly metrics?: MetricsRegistry;
-  /** Up to `limit` session rows; absent when the mode has no sessions. */
-  sessions?(limit: number): readonly SessionRow[];
+  /** Up to `limit` session rows; absent (or undefined) when the mode has no sessions. */
+  sessions?(
+    limit: number,
+  ): readonly SessionRow[] | Promise<readonly SessionRow[]> | undefined;
+  /** NAT64 tables (BIB, sessions, pool4 use, allocation failures); null outside nat64. */
+  nat64Status?(): unknown;
   /** Prefix discovery and PREF64 announcing (null or absent: not running). */
   discovery?(): unknown;
   /** Overrides the default health rule (every worker running). */

@@ -36,8 +36,9 @@ Deno.test("supervisor: mode, TUN shape and status address need a restart", () =>
   const a = cfg(`mode = "siit"\n[translator]\npool6 = "64:ff9b::/96"\n[dns]\nlisten = []\n`);
   assert.deepEqual(restartOnlyChanges(a, a), []);
   const b = cfg(
-    `mode = "nat64"\n[translator]\npool6 = "64:ff9b::/96"\n[tun]\nworkers = 2\nmtu = 1500\n` +
-      `[[nat64.pool4]]\nprefix = "192.0.2.8/29"\n[dns]\nlisten = []\n` +
+    // clat with a dedicated prefix is stateless, so it may run several workers.
+    `mode = "clat"\n[translator]\npool6 = "64:ff9b::/96"\n[tun]\nworkers = 2\nmtu = 1500\n` +
+      `[clat]\ntranslation-prefix = "2001:db8:c1a7::/64"\n[dns]\nlisten = []\n` +
       `[status]\nlisten = "127.0.0.1:9"\n`,
   );
   assert.deepEqual(restartOnlyChanges(a, b), ["mode", "tun.workers", "status.listen"]);
