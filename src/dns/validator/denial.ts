@@ -123,16 +123,24 @@ function n3Covers(r: Nsec3Record, h: Uint8Array): boolean {
   return a < 0 && b < 0;
 }
 
+/** Hashes already computed, across responses (zones keep their NSEC3 parameters). */
+const HASHES = new Map<string, Promise<Uint8Array>>();
+const MAX_HASHES = 20000;
+
 /** Hashes of names under the parameters of the NSEC3 records in a response. */
 export class Nsec3Hasher {
-  private readonly memo = new Map<string, Promise<Uint8Array>>();
-  constructor(readonly salt: Uint8Array, readonly iterations: number) {}
+  private readonly params: string;
+  constructor(readonly salt: Uint8Array, readonly iterations: number) {
+    this.params = `${iterations}/${salt.join(",")}/`;
+  }
   hash(name: string): Promise<Uint8Array> {
-    const k = normalName(name);
-    let h = this.memo.get(k);
+    const n = normalName(name);
+    const k = this.params + n;
+    let h = HASHES.get(k);
     if (!h) {
-      h = nsec3Hash(k, this.salt, this.iterations);
-      this.memo.set(k, h);
+      if (HASHES.size >= MAX_HASHES) HASHES.delete(HASHES.keys().next().value!);
+      h = nsec3Hash(n, this.salt, this.iterations);
+      HASHES.set(k, h);
     }
     return h;
   }

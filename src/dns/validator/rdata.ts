@@ -32,6 +32,8 @@ export interface Rrsig {
   readonly signature: Uint8Array;
   /** RDATA up to the signature: the first part of the signed data (RFC 4034 3.1.8.1). */
   readonly signedPart: Uint8Array;
+  /** The whole RDATA, as received (identity keys the verification memo). */
+  readonly rdata: Uint8Array;
 }
 
 export interface Nsec {
@@ -170,6 +172,7 @@ export function parseRrsig(b: Uint8Array): Rrsig | null {
     signerName: n[0],
     signature: b.subarray(n[1]),
     signedPart: b.subarray(0, n[1]),
+    rdata: b,
   };
 }
 

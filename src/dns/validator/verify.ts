@@ -55,6 +55,29 @@ export function tagOf(k: Dnskey): number {
 }
 
 /**
+ * Signatures already verified, by the RRSIG's RDATA object. A cached message handed out
+ * again with aged TTLs shares its RDATA arrays with the original, so a hit proves the very
+ * same bytes were verified with the very same key: no crypto needed (the time window is
+ * still checked every time).
+ */
+interface Verified {
+  readonly owner: string;
+  readonly type: number;
+  readonly datas: readonly Uint8Array[];
+  readonly key: Dnskey;
+}
+const verified = new WeakMap<Uint8Array, Verified>();
+
+function memoHit(m: Verified | undefined, rrset: readonly ResourceRecord[], cands: Dnskey[]) {
+  if (!m || m.type !== rrset[0].type || m.datas.length !== rrset.length) return false;
+  if (!cands.includes(m.key) || canonicalName(m.owner) !== canonicalName(rrset[0].name)) {
+    return false;
+  }
+  for (let i = 0; i < rrset.length; i++) if (m.datas[i] !== rrset[i].data) return false;
+  return true;
+}
+
+/**
  * Verify `rrset` (one owner, type, class) with any of `sigs` made by zone `zone` with one
  * of `keys`. The TTL is what RFC 4035 5.3.3 lets the validated RRset keep:
  * min(TTL, Original TTL, time to expiration).
@@ -93,6 +116,12 @@ export async function verifyRrset(
       bump("dnskey_missing");
       continue;
     }
+    const ttlOf = () => {
+      const ttl = Math.min(sig.originalTtl, ...rrset.map((r) => r.ttl));
+      return Math.max(0, Math.min(ttl, (sig.expiration - (Math.floor(now) >>> 0)) >>> 0));
+    };
+    const memo = verified.get(sig.rdata);
+    if (memoHit(memo, rrset, cands)) return { ok: true, sig, key: memo!.key, ttl: ttlOf() };
     const data = signedData(sig, rrset);
     for (const k of cands) {
       if ((k.flags & DNSKEY_ZONE) === 0) {
@@ -100,9 +129,13 @@ export async function verifyRrset(
         continue;
       }
       if (await verifySignature(k, data, sig.signature)) {
-        let ttl = Math.min(sig.originalTtl, ...rrset.map((r) => r.ttl));
-        ttl = Math.max(0, Math.min(ttl, (sig.expiration - (Math.floor(now) >>> 0)) >>> 0));
-        return { ok: true, sig, key: k, ttl };
+        verified.set(sig.rdata, {
+          owner: rrset[0].name,
+          type: rrset[0].type,
+          datas: rrset.map((r) => r.data),
+          key: k,
+        });
+        return { ok: true, sig, key: k, ttl: ttlOf() };
       }
     }
   }
