@@ -45,8 +45,13 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** The words are multiplied independently (no serial chain of finalizers: this runs per
+ *  packet) and the combination goes through one finalizer. */
 const hash6 = (w0: number, w1: number, w2: number, w3: number): number =>
-  mix(w0 ^ mix(w1 ^ mix(w2 ^ mix(w3))));
+  mix(
+    Math.imul(w0, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca77) ^ Math.imul(w2, 0xc2b2ae3d) ^
+      Math.imul(w3, 0x27d4eb2f),
+  );
 
 const readWord = (b: Uint8Array, o: number): number =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
