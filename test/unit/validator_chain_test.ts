@@ -230,3 +230,28 @@ test("RFC 4035 5.3.3: a secure verdict's TTL is capped by the time left on the s
   assert.equal(v.state, "secure");
   assert.ok(v.ttl! <= 100 && v.ttl! >= 90, `ttl ${v.ttl}`);
 });
+
+test("ANY and RRSIG queries: every RRset at the name is checked; RRSIGs alone never secure", async (map) => {
+  const r = replay(map);
+  const a = map.get(k("www.sec.test.", TYPE.A))!;
+  const any = { ...a, question: [{ name: "www.sec.test.", type: TYPE.ANY, class: 1 }] };
+  assert.equal((await r.v.verdict("www.sec.test.", TYPE.ANY, any)).state, "secure");
+  const tampered = {
+    ...any,
+    answer: any.answer.map((x) =>
+      x.type === TYPE.A ? { ...x, data: Uint8Array.of(1, 2, 3, 4) } : x
+    ),
+  };
+  assert.equal((await r.v.verdict("www.sec.test.", TYPE.ANY, tampered)).state, "bogus");
+  const nx = map.get(k("nx.sec.test.", TYPE.A))!;
+  assert.equal((await r.v.verdict("nx.sec.test.", TYPE.ANY, nx)).state, "secure");
+  const sigs = { ...a, answer: a.answer.filter((x) => x.type === TYPE.RRSIG) };
+  assert.equal((await r.v.verdict("www.sec.test.", TYPE.RRSIG, sigs)).state, "indeterminate");
+});
+
+test("resolve(): fetch and validate in one call (for RFC 7050 3.1 prefix discovery)", async (map) => {
+  const r = replay(map);
+  const got = await r.v.resolve("www.ed.test.", TYPE.A);
+  assert.equal(got?.verdict.state, "secure");
+  assert.ok(got?.message.answer.some((x) => x.type === TYPE.A));
+});

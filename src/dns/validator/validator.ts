@@ -169,6 +169,18 @@ export class Validator implements AnswerValidator {
     return v.state === "indeterminate" ? "insecure" : v.state;
   }
 
+  /**
+   * Ask the upstream (DO=1 CD=1) and validate the answer: for callers outside the proxy,
+   * such as RFC 7050 3.1 prefix discovery checking its PTR/AAAA answers. Null: no answer.
+   */
+  async resolve(
+    name: string,
+    type: number,
+  ): Promise<{ message: Message; verdict: Verdict } | null> {
+    const message = await this.o.query(name, type);
+    return message ? { message, verdict: await this.verdict(name, type, message) } : null;
+  }
+
   /** Messages the proxy already judged (see lookup.ts): their verdict, no work again. */
   private readonly marked = new WeakMap<Message, Verdict>();
 
@@ -208,6 +220,11 @@ export class Validator implements AnswerValidator {
     }
     const ans = group(resp.answer);
     const auth = group(resp.authority);
+    // RRSIGs are not signed themselves: nothing to validate, so never AD (RFC 4035 3.2.3).
+    if (qtype === TYPE.RRSIG) return { state: "indeterminate", detail: "RRSIG query" };
+    if (qtype === TYPE.ANY) {
+      return await this.checkAny(normalName(qname), rc === RCODE.NXDOMAIN, ans, auth);
+    }
     let cur = normalName(qname);
     let verdict: Verdict = { state: "secure" };
     const seen = new Set<string>();
@@ -246,6 +263,24 @@ export class Validator implements AnswerValidator {
       return worse(verdict, await this.checkDenial(cur, qtype, rc === RCODE.NXDOMAIN, auth));
     }
     throw new BogusError("bad_cname", cur, "CNAME chain too long");
+  }
+
+  /** ANY: every RRset at the name must hold up; no data at all is a plain NODATA/NXDOMAIN. */
+  private async checkAny(
+    qname: string,
+    nx: boolean,
+    ans: Sections,
+    auth: Sections,
+  ): Promise<Verdict> {
+    let verdict: Verdict = { state: "secure" };
+    let seen = 0;
+    for (const [k, set] of ans.sets) {
+      if (!k.startsWith(`${qname}/`)) continue;
+      seen++;
+      verdict = worse(verdict, await this.checkRrset(set, ans, auth));
+      if (verdict.state === "bogus") return verdict;
+    }
+    return seen > 0 ? verdict : await this.checkDenial(qname, TYPE.ANY, nx, auth);
   }
 
   private findDname(name: string, ans: Sections): ResourceRecord[] | undefined {
