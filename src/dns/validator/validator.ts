@@ -373,7 +373,11 @@ export class Validator implements AnswerValidator {
         if (rec) nsec3.push(rec);
       }
     }
-    return { nsec, nsec3, ttl };
+    // RFC 5155 8.2: one zone, one parameter set; records with other parameters are ignored.
+    const p = nsec3[0]?.nsec3;
+    const same = (r: Nsec3Record) =>
+      r.nsec3.iterations === p!.iterations && sameBytes(r.nsec3.salt, p!.salt);
+    return { nsec, nsec3: p ? nsec3.filter(same) : nsec3, ttl };
   }
 
   /** NSEC3 records of one parameter set, or an insecure verdict for RFC 9276 limits. */
