@@ -42,6 +42,9 @@ export class AddressMapper {
   readonly denylist: Denylist4;
   readonly wkpStrict: boolean;
   readonly hairpinMode: EamHairpinMode;
+  /** hairpinMode === "intrinsic", as a boolean for the per-packet checks. */
+  readonly intrinsicHairpin: boolean;
+  readonly #simpleHairpin: boolean;
   /** VIA_EAM or VIA_RFC6052 after a successful call; 0 after a failed one. */
   via = 0;
   readonly #wkpCheck: boolean;
@@ -69,6 +72,8 @@ export class AddressMapper {
     this.denylist = denylist;
     this.wkpStrict = wkpStrict;
     this.hairpinMode = hairpinMode;
+    this.intrinsicHairpin = hairpinMode === "intrinsic";
+    this.#simpleHairpin = hairpinMode === "simple";
     this.#wkpCheck = wkpStrict && pool6 !== null && isWkp(pool6);
     this.#hasEam = eam.size > 0;
     this.#pool96 = pool6 !== null && pool6.len === 96;
@@ -172,7 +177,7 @@ export class AddressMapper {
    */
   isHairpin64(b: Uint8Array, off: number): boolean {
     const p = this.pool6;
-    if (this.hairpinMode !== "intrinsic" || p === null || !this.#hasEam) return false;
+    if (!this.intrinsicHairpin || p === null || !this.#hasEam) return false;
     if (this.eam.contains6(b, off)) return false; // EAM-translated, not via RFC 6052
     const v4 = extract4(p, b, off);
     return v4 >= 0 && this.eam.contains4(v4);
@@ -190,8 +195,7 @@ export class AddressMapper {
    * The outer destination and the inner source still use EAM.
    */
   isHairpin46(markedIntrinsic: boolean): boolean {
-    return this.hairpinMode === "simple" ||
-      (this.hairpinMode === "intrinsic" && markedIntrinsic);
+    return this.#simpleHairpin || (this.intrinsicHairpin && markedIntrinsic);
   }
 }
 

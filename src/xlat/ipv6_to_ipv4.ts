@@ -73,7 +73,7 @@ export function translate64(
   out.commit(total);
   x.stats.v[SLOT.out64Packets]++;
   x.stats.v[SLOT.out64Bytes] += total;
-  if (x.addr.hairpinMode !== "intrinsic") return false;
+  if (!x.addr.intrinsicHairpin) return false;
   if (icmpError) return x.addr.isHairpin64(b, x.inner6.off + 8);
   // The destination went through RFC 6052 (not EAM) to an address an EAM maps back.
   return x.dstViaRfc6052 && x.addr.eam.size > 0 && x.addr.isEam4(get32(o, 16) | 0);
