@@ -31,6 +31,11 @@ export interface PrefixControl {
   status(): PrefixControlStatus;
   /** Engine options for `cfg` with the discovered prefix (config reloads). */
   optionsFor(cfg: Config): XlatOptions;
+  /**
+   * A reloaded config: a new pool6, lifetime or interface list restarts the announcers;
+   * the old prefix is withdrawn first (an RA with lifetime 0, RFC 8781 5).
+   */
+  reload(cfg: Config): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,31 +81,48 @@ export async function startPrefixControl(
     );
   }
   let announcer: { stop(): Promise<void> } | null = null;
-  const pool6 = cfg.translator.pool6;
-  const ann = cfg.discovery.announcePref64;
-  if (ann.length > 0 && pool6) {
+  let announced: Config = cfg;
+  const annKey = (c: Config) =>
+    JSON.stringify([
+      c.discovery.announcePref64,
+      prefixText(c.translator.pool6),
+      c.discovery.pref64Lifetime,
+    ]);
+  const announce = (c: Config) => {
+    announced = c;
+    const pool6 = c.translator.pool6;
+    const ann = c.discovery.announcePref64;
+    if (ann.length === 0 || !pool6) return;
     announcer = startPref64Announcers({
       interfaces: ann,
-      pref64: [{ prefix: pool6, lifetimeS: cfg.discovery.pref64Lifetime }],
+      pref64: [{ prefix: pool6, lifetimeS: c.discovery.pref64Lifetime }],
       onError: (ifname, e) => log.error(`PREF64 announcer on ${ifname}: ${(e as Error).message}`),
     });
     log.info(`announcing ${prefixText(pool6)} in RAs (PREF64, RFC 8781) on ${ann.join(", ")}`);
-  }
+  };
+  announce(cfg);
   return {
     current: () => current,
     status: () => ({
       ...(discovery ? { discovery: discovery.status() } : {}),
-      ...(announcer && pool6
+      ...(announcer
         ? {
           announcing: {
-            interfaces: [...ann],
-            prefix: prefixText(pool6),
-            lifetimeS: cfg.discovery.pref64Lifetime,
+            interfaces: [...announced.discovery.announcePref64],
+            prefix: prefixText(announced.translator.pool6),
+            lifetimeS: announced.discovery.pref64Lifetime,
           },
         }
         : {}),
     }),
     optionsFor: (c) => toClatEngineOptions(c, current),
+    async reload(c) {
+      if (annKey(c) === annKey(announced)) return;
+      const old: { stop(): Promise<void> } | null = announcer;
+      announcer = null;
+      await old?.stop();
+      announce(c);
+    },
     async stop() {
       await discovery?.stop();
       await announcer?.stop(); // sends the withdrawing RA (lifetime 0)

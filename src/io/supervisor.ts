@@ -452,6 +452,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
   };
   app.setConfig(applied, options);
   await app.nat64?.reconfigure(applied);
+  await app.prefixControl?.reload(applied);
   const tun = rt.tun;
   if (tun && rt.managed) {
     if (next.tun.mtu !== old.tun.mtu) {

@@ -63,7 +63,10 @@ export async function build464(lab: NetLab): Promise<Lab464> {
   return { cli, clat, plat, srv, dir: await Deno.makeTempDir({ prefix: "xlat64-464-" }) };
 }
 
-export function clatConfig(v: ClatVariant, o: { plat?: string; extra?: string } = {}): string {
+export function clatConfig(
+  v: ClatVariant,
+  o: { plat?: string; dns?: string; extra?: string } = {},
+): string {
   const side = v === "dedicated"
     ? `translation-prefix = "${TP}"\nlan = ["192.168.77.0/24"]`
     : `ipv6-address = "${CLAT6}"`;
@@ -76,30 +79,31 @@ wkp-strict = false
 [clat]
 ${side}
 plat-prefix = "${o.plat ?? PLAT_PREFIX}"
-${o.extra ?? ""}
 [dns]
-listen = []
+${o.dns ?? "listen = []"}
 [status]
 listen = "127.0.0.1:18064"
-`;
+${o.extra ?? ""}`;
 }
 
-export function nat64Config(extra = ""): string {
+export function nat64Config(
+  o: { pool6?: string; dns?: string; extra?: string } = {},
+): string {
   return `mode = "nat64"
 [tun]
 name = "pl0"
 workers = 1
 [translator]
-pool6 = "${PLAT_PREFIX}"
+pool6 = "${o.pool6 ?? PLAT_PREFIX}"
 [[nat64.pool4]]
 prefix = "192.0.2.1/32"
 ports = "61001-65535"
 protocols = ["tcp", "udp", "icmp"]
 [dns]
-listen = []
+${o.dns ?? "listen = []"}
 [status]
 listen = "127.0.0.1:18065"
-${extra}`;
+${o.extra ?? ""}`;
 }
 
 const healthy = (ns: Netns, port: number) => async () =>
