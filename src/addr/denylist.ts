@@ -11,10 +11,11 @@ export const BUILTIN_DENYLIST4: readonly Prefix4[] = [
   prefix4(0xffffffff, 32), // limited broadcast
 ];
 
+/** `v4`: uint32 or int32 bits (only bit operations here). */
 function isBuiltin(v4: number): boolean {
   const a = v4 >>> 24;
   return a === 0 || a === 127 || (v4 >>> 16) === 0xa9fe || (a & 0xf0) === 0xe0 ||
-    v4 === 0xffffffff;
+    (v4 | 0) === -1;
 }
 
 export class Denylist4 {
@@ -38,11 +39,12 @@ export class Denylist4 {
     this.#ends = Uint32Array.from(merged, (r) => r[1]);
   }
 
-  /** Is `v4` (uint32) denied? A few compares plus a binary search over configured ranges. */
+  /** Is `v4` (uint32, or the same bits as int32) denied? A few compares plus a binary search over configured ranges. */
   has(v4: number): boolean {
-    v4 >>>= 0;
     if (isBuiltin(v4)) return true;
     const s = this.#starts;
+    if (s.length === 0) return false;
+    v4 >>>= 0;
     let lo = 0, hi = s.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
