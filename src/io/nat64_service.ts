@@ -203,7 +203,7 @@ export class Nat64Service {
   status(): Nat64Status | null {
     const g = this.#gauges;
     if (g === null) return null;
-    const use = (p: keyof PerProto) => ({ used: g.bibs[p], total: g.pool4Capacity[p] });
+    const use = (p: keyof PerProto) => ({ used: g.pool4Used[p], total: g.pool4Capacity[p] });
     const pool4 = { tcp: use("tcp"), udp: use("udp"), icmp: use("icmp") };
     return {
       bibEntries: g.bibs,
@@ -239,10 +239,10 @@ export class Nat64Service {
       yield perProto("xlat64_nat64_sessions", "NAT64 sessions (RFC 6146)", g.sessions);
       yield {
         name: "xlat64_nat64_pool4_ports",
-        help: "pool4 transport addresses: used (bound in the BIB) and total",
+        help: "pool4 transport addresses (ports, ICMP identifiers): used (bound) and total",
         type: "gauge",
         samples: PROTOS.flatMap((p) => [
-          { labels: { protocol: p, state: "used" }, value: g.bibs[p] },
+          { labels: { protocol: p, state: "used" }, value: g.pool4Used[p] },
           { labels: { protocol: p, state: "total" }, value: g.pool4Capacity[p] },
         ]),
       };

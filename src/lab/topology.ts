@@ -50,6 +50,8 @@ export interface TopologyOptions {
   readonly agents?: boolean;
   /** TOML appended to the generated config. */
   readonly extraToml?: string;
+  /** nat64 mode: replaces the generated [[nat64.pool4]]/[[nat64.bib]] entries. */
+  readonly nat64Toml?: string;
   /** Log level of the appliance. Default "warning". */
   readonly logLevel?: string;
   /** Namespace name tag. */
@@ -98,7 +100,9 @@ export function labConfig(o: TopologyOptions = {}): string {
   const mode = o.mode ?? "siit";
   const variant = o.variant ?? "eam";
   let modeToml: string;
-  if (mode === "nat64") {
+  if (mode === "nat64" && o.nat64Toml !== undefined) {
+    modeToml = o.nat64Toml;
+  } else if (mode === "nat64") {
     // RFC 6146: the client shares 198.51.100.2; UDP 7007 is mapped statically so the
     // IPv4 server can reach the client's echo (IPv4-initiated traffic needs a BIB entry).
     modeToml = `[[nat64.pool4]]

@@ -53,6 +53,8 @@ export interface Nat64Gauges {
   readonly sessions: PerProto;
   /** Transport addresses pool4 offers per protocol (BIB entries can use at most this). */
   readonly pool4Capacity: PerProto;
+  /** Of those, bound by a BIB entry. */
+  readonly pool4Used: PerProto;
   /** IPv6 hosts holding a BIB entry or session. */
   readonly hosts: number;
   /** Unsolicited IPv4 SYNs waiting (RFC 6146 3.5.2.2). */
@@ -207,6 +209,7 @@ export class Nat64 implements PacketEngine {
         icmp: t.sessionsByProto[2],
       },
       pool4Capacity: { tcp: p.capacity(0), udp: p.capacity(1), icmp: p.capacity(2) },
+      pool4Used: { tcp: t.pool4Used[0], udp: t.pool4Used[1], icmp: t.pool4Used[2] },
       hosts: t.hostCount,
       heldSyns: this.syns.size,
       pcpMappings: this.pcp.size,

@@ -96,6 +96,8 @@ export class Nat64Tables {
   #hostN = 0;
   /** Per protocol (tcp, udp, icmp): BIB entries and sessions. */
   readonly bibsByProto = [0, 0, 0];
+  /** Per protocol: BIB entries whose IPv4 side is in the current pool4 (static ones may not be). */
+  readonly pool4Used = [0, 0, 0];
   readonly sessionsByProto = [0, 0, 0];
   readonly #inUse = (k: number): boolean =>
     this.findBib4((k & 3) as ProtoIndex, key4Addr(k), key4Port(k)) !== null;
@@ -136,6 +138,11 @@ export class Nat64Tables {
       throw new Error("nat64: address-dependent-filtering cannot change at run time");
     }
     this.pool4 = pool4;
+    // A new pool: bindings outside it live on but take none of its room.
+    this.pool4Used.fill(0);
+    for (const e of this.bibs()) {
+      if (pool4.contains(e.proto as ProtoIndex, e.addr4, e.port4)) this.pool4Used[e.proto]++;
+    }
     this.timeouts = o.timeouts;
     this.maxSessionsPerHost = o.maxSessionsPerHost;
     this.maxPortsPerHost = o.maxPortsPerHost;
@@ -242,7 +249,7 @@ export class Nat64Tables {
       return null;
     }
     // Every transport address of the pool is bound: fail before searching.
-    if (this.bibsByProto[proto] >= this.pool4.capacity(proto)) {
+    if (this.pool4Used[proto] >= this.pool4.capacity(proto)) {
       this.#releaseHost(host);
       this.failure = FAIL.pool4;
       return null;
@@ -272,6 +279,7 @@ export class Nat64Tables {
     addTo(this.#bib6, k6, e);
     this.#bibs++;
     this.bibsByProto[proto]++;
+    if (this.pool4.contains(proto as ProtoIndex, addr4, port4)) this.pool4Used[proto]++;
     if (!isStatic) host.ports++;
     if (this.log !== null) this.log("bib-add", e, null, now);
     return e;
@@ -321,6 +329,7 @@ export class Nat64Tables {
     removeFrom(this.#bib6, e.k6, e);
     this.#bibs--;
     this.bibsByProto[e.proto]--;
+    if (this.pool4.contains(e.proto as ProtoIndex, e.a4, e.port4)) this.pool4Used[e.proto]--;
     if (!e.isStatic) e.host.ports--;
     this.#releaseHost(e.host);
     if (this.log !== null) this.log("bib-del", e, null, now);
@@ -366,7 +375,7 @@ export class Nat64Tables {
     ) {
       return this.#insertBib(host, proto, port6, at4, suggestedPort, false, now);
     }
-    const k4 = exact || this.bibsByProto[proto] >= this.pool4.capacity(proto) ? -1 : this.pool4
+    const k4 = exact || this.pool4Used[proto] >= this.pool4.capacity(proto) ? -1 : this.pool4
       .allocate(
         proto,
         suggestedPort || port6,

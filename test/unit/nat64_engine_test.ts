@@ -435,6 +435,7 @@ Deno.test("gauges: BIB entries, sessions per protocol, hosts, held SYNs, pool4 c
     bibs: { tcp: 1, udp: 1, icmp: 1 },
     sessions: { tcp: 1, udp: 2, icmp: 1 },
     pool4Capacity: { tcp: 4535, udp: 4535, icmp: 4535 },
+    pool4Used: { tcp: 1, udp: 1, icmp: 1 },
     hosts: 2,
     heldSyns: 1,
     pcpMappings: 0,

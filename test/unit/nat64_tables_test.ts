@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Nat64Tables } from "../../src/nat64/tables.ts";
-import { P_ICMP, P_TCP, P_UDP } from "../../src/nat64/pool4.ts";
+import { P_ICMP, P_TCP, P_UDP, Pool4 } from "../../src/nat64/pool4.ts";
 import { DEFAULT_TIMEOUTS } from "../../src/nat64/timeouts.ts";
 import { TimerWheel } from "../../src/nat64/wheel.ts";
 import { Bib, Host, Session } from "../../src/nat64/entries.ts";
@@ -194,4 +194,26 @@ Deno.test("pool4: the search for a free port is bounded (maxTries); a full pool 
   for (let p = 0; p < 1000; p++) if (t2.createBib6(P_UDP, H1, 0, 20000 + p, Z, 53, 0)) made++;
   assert.ok(made < 1000, `one try per search leaves some ports unused (${made})`);
   assert.ok(made > 100);
+});
+
+Deno.test("pool4 use counts only bindings inside the current pool4 (static entries elsewhere, a shrunk pool after reload)", () => {
+  const opts = {
+    timeouts: DEFAULT_TIMEOUTS,
+    maxSessionsPerHost: 0,
+    maxPortsPerHost: 0,
+    addressDependentFiltering: false,
+    staticBib: [staticBib("udp", "198.51.100.1", 7000, "2001:db8::9", 7000)],
+  };
+  const t = new Nat64Tables({ ...opts, pool4: [pool4("198.51.100.1/32", 61001, 61100)], seed: 4 });
+  assert.equal(t.pool4Used[P_UDP], 0, "the static entry's port 7000 is outside the range");
+  for (let p = 0; p < 30; p++) assert.ok(t.createBib6(P_UDP, H1, 0, 2000 + p, Z, 53, 0));
+  assert.equal(t.pool4Used[P_UDP], 30);
+  // Reload with 10 ports: the old bindings live on but do not fill the new pool.
+  t.reconfigure(opts, new Pool4([pool4("198.51.100.1/32", 61101, 61110)]));
+  assert.equal(t.pool4Used[P_UDP], 0);
+  let made = 0;
+  for (let p = 0; p < 15; p++) if (t.createBib6(P_UDP, H2, 0, 3000 + p, Z, 53, 0)) made++;
+  assert.equal(made, 10, "exactly the new pool's 10 ports");
+  assert.equal(t.pool4Used[P_UDP], 10);
+  assert.equal(t.bibsByProto[P_UDP], 41);
 });
