@@ -103,6 +103,7 @@ enabled = false
 trust-anchors = "/usr/share/dns/root.ds"
 clock-skew = 300               # seconds of tolerance on signature validity windows
 nsec3-max-iterations = 150     # RFC 9276 3.2: more NSEC3 iterations -> insecure
+auto-trust-anchor-file = ""    # RFC 5011 state, e.g. "/var/lib/xlat64/root.key"; "" = off
 
 [pcp]                          # RFC 6887 / 7225 server (nat64 mode)
 listen = []                    # e.g. ["[2001:db8::1]:5351"]

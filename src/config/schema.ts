@@ -257,11 +257,14 @@ const validator = section("validator", {
   "clock-skew": int(0, 86400, 300),
   // RFC 9276 3.2: NSEC3 answers with more iterations are treated as insecure.
   "nsec3-max-iterations": int(0, 2500, 150),
+  // RFC 5011: where the tracked trust anchor state is kept ("" = no automatic updates).
+  "auto-trust-anchor-file": z.string().prefault(""),
 }).prefault({}).transform((v) => ({
   enabled: v.enabled,
   trustAnchors: v["trust-anchors"],
   clockSkew: v["clock-skew"],
   nsec3MaxIterations: v["nsec3-max-iterations"],
+  autoTrustAnchorFile: v["auto-trust-anchor-file"] === "" ? null : v["auto-trust-anchor-file"],
 }));
 
 const pcp = section("pcp", {

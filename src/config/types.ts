@@ -165,6 +165,8 @@ export interface ValidatorConfig {
   readonly clockSkew: number;
   /** RFC 9276 3.2: above this many NSEC3 iterations answers are insecure. */
   readonly nsec3MaxIterations: number;
+  /** RFC 5011 state file (trust anchors tracked and rewritten there); null: off. */
+  readonly autoTrustAnchorFile: string | null;
 }
 
 export interface PcpConfig {

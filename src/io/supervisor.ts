@@ -17,7 +17,7 @@ import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
 import { engineOptions } from "../nat64/options.ts";
 import { type DnsServerHandle, startDnsServer } from "../dns/server.ts";
 import { dnsOptionsFromConfig } from "../dns/options.ts";
-import { loadTrustAnchors } from "../dns/validator/anchors.ts";
+import { validationFromConfig } from "../dns/validator/setup.ts";
 import { getLogger } from "../log.ts";
 import { MetricsRegistry } from "../status/metrics.ts";
 import type { StatusServer } from "../status/server.ts";
@@ -378,11 +378,7 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
   if (o.dns.upstream.length === 0) log.warn("DNS: no upstream servers; every query will fail");
   // RFC 8683 4.1.3: validate locally, then synthesize. Unreadable anchors fail the start.
   const validation = cfg.validator.enabled
-    ? {
-      anchors: await loadTrustAnchors(cfg.validator.trustAnchors),
-      clockSkew: cfg.validator.clockSkew,
-      nsec3MaxIterations: cfg.validator.nsec3MaxIterations,
-    }
+    ? await validationFromConfig(cfg.validator, getLogger("dns"))
     : undefined;
   const h = await startDnsServer({ ...o, validation }, getLogger("dns"));
   const st = h.status();

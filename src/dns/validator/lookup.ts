@@ -22,6 +22,7 @@ import {
   type InsecureReason,
 } from "./reasons.ts";
 import type { ValidatorMetrics } from "./metrics.ts";
+import type { TrustPoint } from "./rfc5011.ts";
 import { type DnssecQuery, Validator, type Verdict } from "./validator.ts";
 
 export interface ValidationSetup {
@@ -31,6 +32,9 @@ export interface ValidationSetup {
   /** RFC 9276 3.2 limit; above it NSEC3 answers are insecure. */
   readonly nsec3MaxIterations: number;
   readonly metrics?: ValidatorMetrics;
+  /** RFC 5011 tracking (see setup.ts). */
+  readonly trustPoints?: readonly TrustPoint[];
+  readonly onTrustPointChange?: (tp: TrustPoint) => void;
 }
 
 const CHECKING = { dnssecOk: true, checkingDisabled: true } as const;
@@ -124,6 +128,8 @@ export function createValidation(
     clockSkew: setup.clockSkew,
     nsec3MaxIterations: setup.nsec3MaxIterations,
     metrics: setup.metrics,
+    trustPoints: setup.trustPoints,
+    onTrustPointChange: setup.onTrustPointChange,
   });
   return { lookup: validatingLookup(inner, validator), validator };
 }

@@ -42,6 +42,7 @@ import {
 } from "./rdata.ts";
 import type { BogusReason, InsecureReason } from "./reasons.ts";
 import { ValidatorMetrics } from "./metrics.ts";
+import type { TrustPoint } from "./rfc5011.ts";
 import { tagOf, verifyRrset } from "./verify.ts";
 
 export type ValidationState = "secure" | "insecure" | "bogus" | "indeterminate";
@@ -76,6 +77,10 @@ export interface ValidatorOptions {
   readonly bogusTtl?: number;
   readonly maxCacheEntries?: number;
   readonly metrics?: ValidatorMetrics;
+  /** RFC 5011 tracking of these trust points (their trusted keys replace the anchors'). */
+  readonly trustPoints?: readonly TrustPoint[];
+  /** Told when a trust point's state changed (the caller saves it). */
+  readonly onTrustPointChange?: (tp: TrustPoint) => void;
 }
 
 type ZoneState =
@@ -536,6 +541,7 @@ export class Validator implements AnswerValidator {
     ds: readonly Ds[],
     anchorKeys: readonly Dnskey[],
     ttlCap: number,
+    tp?: TrustPoint,
   ): Promise<ZoneState> {
     // RFC 4035 5.2 / RFC 6840 5.2: only DS with algorithms and digests we support count;
     // none left means the zone is insecure. RFC 4509 3: ignore SHA-1 when SHA-256 is there.
@@ -578,6 +584,7 @@ export class Validator implements AnswerValidator {
     const sigs = sec.sigs.get(key(zone, TYPE.DNSKEY)) ?? [];
     const r = await verifyRrset(set, sigs, zone, vouched, this.nowSec(), this.skew);
     if (!r.ok) return this.bogus(zone, r.reason, `DNSKEY RRset of ${zone}: ${r.reason}`);
+    if (tp) await this.track(tp, set, keys, vouched, sigs, r.sig.originalTtl);
     const zoneKeys = keys.filter((k) => (k.flags & DNSKEY_ZONE) !== 0 && k.protocol === 3);
     return {
       kind: "secure",
@@ -588,7 +595,32 @@ export class Validator implements AnswerValidator {
   }
 
   private anchorZone(a: TrustAnchor): Promise<ZoneState> {
-    return this.keysFrom(a.zone, a.ds, a.keys, 86400);
+    const tp = this.o.trustPoints?.find((t) => t.zone === a.zone);
+    const tracked = tp?.trusted() ?? [];
+    // RFC 5011: once the trust point holds trusted keys, they are the anchor.
+    if (tracked.length > 0) return this.keysFrom(a.zone, [], tracked, 86400, tp);
+    return this.keysFrom(a.zone, a.ds, a.keys, 86400, tp);
+  }
+
+  /** RFC 5011 4.1 on a trust point's freshly validated DNSKEY RRset. */
+  private async track(
+    tp: TrustPoint,
+    set: ResourceRecord[],
+    keys: readonly Dnskey[],
+    vouched: readonly Dnskey[],
+    sigs: readonly Rrsig[],
+    originalTtl: number,
+  ): Promise<void> {
+    const revoked: Dnskey[] = [];
+    for (const k of keys) {
+      if ((k.flags & DNSKEY_REVOKE) === 0 || (k.flags & DNSKEY_ZONE) === 0) continue;
+      // RFC 5011 2.1: a revocation counts only when the revoked key signed the RRset.
+      const self = await verifyRrset(set, sigs, tp.zone, [k], this.nowSec(), this.skew, true);
+      if (self.ok) revoked.push(k);
+    }
+    if (tp.observe(keys, vouched, revoked, originalTtl, this.nowSec())) {
+      this.o.onTrustPointChange?.(tp);
+    }
   }
 
   /** What the parent zone's answer to "DS child" says (RFC 4035 5.2, RFC 5155 8.6). */

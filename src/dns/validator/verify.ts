@@ -89,6 +89,8 @@ export async function verifyRrset(
   keys: readonly Dnskey[],
   now: number,
   skew: number,
+  /** RFC 5011 2.1: a revoked key's self-signature counts (for revocation checks only). */
+  allowRevoked = false,
 ): Promise<SigResult> {
   let reason: BogusReason = sigs.length === 0 ? "rrsigs_missing" : "signature_invalid";
   const bump = (r: BogusReason) => {
@@ -110,7 +112,7 @@ export async function verifyRrset(
     }
     const cands = keys.filter((k) =>
       k.algorithm === sig.algorithm && k.protocol === 3 && tagOf(k) === sig.keyTag &&
-      (k.flags & DNSKEY_REVOKE) === 0
+      (allowRevoked || (k.flags & DNSKEY_REVOKE) === 0)
     );
     if (cands.length === 0) {
       bump("dnskey_missing");
