@@ -223,6 +223,67 @@ Deno.test({
           }
         },
       );
+      await t.step(
+        "xlat64 run with [validator] enabled: EDE over UDP, /metrics over HTTP",
+        async () => {
+          const free = () => {
+            const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+            const p = (l.addr as Deno.NetAddr).port;
+            l.close();
+            return p;
+          };
+          const [dnsPort, httpPort] = [free(), free()];
+          const conf = `${h.dir}/xlat64.toml`;
+          await Deno.writeTextFile(
+            conf,
+            `mode = "none"
+[dns]
+listen = ["127.0.0.1:${dnsPort}"]
+upstream = ["127.0.0.1:${h.unbound.port}"]
+[validator]
+enabled = true
+trust-anchors = "${h.anchorFile}"
+auto-trust-anchor-file = "${h.dir}/auto.key"
+[status]
+listen = "127.0.0.1:${httpPort}"
+`,
+          );
+          const main = new URL("../../main.ts", import.meta.url).pathname;
+          const proc = new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", main, "run", "--config", conf],
+            stdout: "null",
+            stderr: "piped",
+          }).spawn();
+          try {
+            let metrics = "";
+            for (let i = 0; i < 100 && !metrics; i++) {
+              await new Promise((r) => setTimeout(r, 100));
+              metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text())
+                .catch(() => "");
+            }
+            const dig = await new Deno.Command("dig", {
+              args: ["@127.0.0.1", "-p", String(dnsPort), "+dnssec", "www.stripped.test.", "A"],
+              stdout: "piped",
+            }).output();
+            const out = new TextDecoder().decode(dig.stdout);
+            assert.match(out, /status: SERVFAIL/);
+            assert.match(out, /EDE: 10 \(RRSIGs Missing\)/);
+            metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
+            assert.match(metrics, /xlat64_dnssec_bogus_total\{reason="rrsigs_missing"\} 1/);
+            // RFC 5011: the root's key was recorded as trusted in the state file.
+            let state = "";
+            for (let i = 0; i < 50 && !state.includes(";;state=valid"); i++) {
+              state = await Deno.readTextFile(`${h.dir}/auto.key`).catch(() => "");
+              if (!state) await new Promise((r) => setTimeout(r, 50));
+            }
+            assert.match(state, /;;state=valid/);
+          } finally {
+            proc.kill("SIGTERM");
+            await proc.status;
+            await proc.stderr.cancel();
+          }
+        },
+      );
       await t.step("RFC 8683 4.4: the upstream is itself a DNS64 (Unbound dns64)", async () => {
         const core64 = buildCore(
           {
