@@ -36,7 +36,6 @@ const RANK: Record<BogusReason, number> = {
   signature_expired: 5,
   rrsigs_missing: 0,
   nsec_missing: 0,
-  ds_mismatch: 0,
   no_dnskey_for_ds: 0,
   bad_cname: 0,
   fetch_failed: 0,
