@@ -89,7 +89,7 @@ export class Translator {
       if (version === 4) {
         v[SLOT.in46Packets]++;
         v[SLOT.in46Bytes] += len;
-        translate46(this.x, pkt, len, out, now);
+        translate46(this.x, pkt, len, out, now, false);
       } else if (version === 6) {
         v[SLOT.in64Packets]++;
         v[SLOT.in64Bytes] += len;
