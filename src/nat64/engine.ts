@@ -71,8 +71,11 @@ export class Nat64 implements PacketEngine {
   readonly frags: FragTracker;
   /** PCP explicit mappings over the BIB (RFC 6887 11). */
   readonly pcp: PcpMappings;
+  /** Built at the first PCP request (or after a reconfigure), when the clock is known. */
   #pcpServer: PcpServer | null = null;
   #pcpNowS = 0;
+  /** RFC 6887 8.5: the epoch counts from the first request and survives reconfigures. */
+  #pcpOriginS: number | null = null;
   #pcpExpiredAt = 0;
   readonly #in6 = new Ipv6Info();
   readonly #inner6 = new Ipv6Info();
@@ -118,7 +121,6 @@ export class Nat64 implements PacketEngine {
     // RFC 6146 3.4: fragments are kept at least FRAGMENT_MIN (2 s).
     this.frags = new FragTracker(2000, 4096, 256, (extras.seed ?? 0xf7a9) ^ 0x55aa);
     this.pcp = new PcpMappings(this.tables);
-    this.#pcpServer = this.#makePcpServer(opts);
   }
 
   #makePcpServer(o: Nat64EngineOptions): PcpServer | null {
@@ -142,7 +144,12 @@ export class Nat64 implements PacketEngine {
    * null when it is to be dropped or no PCP server is configured.
    */
   handlePcp(datagram: Uint8Array, src: Uint8Array, now: number): Uint8Array | null {
-    if (this.#pcpServer === null) return null;
+    if (this.#pcpServer === null) {
+      this.#pcpOriginS ??= now / 1000;
+      this.#pcpNowS = this.#pcpOriginS;
+      this.#pcpServer = this.#makePcpServer(this.opts);
+      if (this.#pcpServer === null) return null;
+    }
     this.#pcpNowS = now / 1000;
     this.#expire(now);
     return this.#pcpServer.handle(datagram, src);
@@ -285,7 +292,7 @@ export class Nat64 implements PacketEngine {
     this.translator = tr;
     this.tables.reconfigure(o.nat64, pool4);
     this.#dropExternal = o.nat64.dropExternallyInitiatedTcp;
-    this.#pcpServer = this.#makePcpServer(o);
+    this.#pcpServer = null;
     this.opts = o;
   }
 

@@ -200,3 +200,13 @@ Deno.test("snapshot: version 1 files (no PCP section) are still read", () => {
   assert.equal(snap.sessions.length, 1);
   assert.equal(snap.pcp.length, 0);
 });
+
+Deno.test("RFC 6887 8.5: the epoch counts seconds from the first request and survives a reconfigure", () => {
+  const h = new Nat64Harness({ pcp: PCP });
+  const at = 1_800_000_000_000; // a wall clock in ms, as the worker passes it
+  assert.equal(ask(h, map(), at).epoch, 0);
+  assert.equal(ask(h, map(), at + 30_500).epoch, 30);
+  h.e.reconfigure(h.e.opts);
+  assert.equal(ask(h, map(), at + 40_000).epoch, 40, "a reload does not look like lost state");
+  assert.equal(h.e.gauges().pcpMappings, 1);
+});
