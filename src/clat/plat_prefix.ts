@@ -7,8 +7,16 @@ import type { DiscoveryStatus, RunningDiscovery } from "../discovery/discovery.t
 import { startPref64Announcers } from "../discovery/ra_listener.ts";
 import type { KernelRoute } from "../io/netconf.ts";
 import type { XlatOptions } from "../xlat/options.ts";
-import { hostFacts, prefixText, startPrefixDiscovery } from "./discovery_run.ts";
-import { toClatEngineOptions } from "./options.ts";
+import {
+  discoveryResolvers,
+  hostFacts,
+  prefixText,
+  startPrefixDiscovery,
+  upstreamQuery,
+} from "./discovery_run.ts";
+import { DynamicEam } from "./dynamic_eam.ts";
+import { lanPrefixes, toClatEngineOptions } from "./options.ts";
+import { prefix4, prefix6 } from "../addr/ip.ts";
 
 export interface PrefixControlLog {
   info(msg: string): void;
@@ -18,6 +26,7 @@ export interface PrefixControlLog {
 
 export interface PrefixControlStatus {
   readonly discovery?: DiscoveryStatus;
+  readonly dynamicEam?: readonly { name: string; ipv4: string; ipv6: string; expiresInS: number }[];
   readonly announcing?: {
     readonly interfaces: readonly string[];
     readonly prefix: string;
@@ -36,6 +45,11 @@ export interface PrefixControl {
    * the old prefix is withdrawn first (an RA with lifetime 0, RFC 8781 5).
    */
   reload(cfg: Config): Promise<void>;
+  /**
+   * A response the DNS proxy is about to send: clat.dynamic-eam learns from A answers and
+   * resolves once a new mapping is in the data path (bounded wait).
+   */
+  observeDns(resp: Uint8Array): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,8 +74,48 @@ export async function startPrefixControl(
   let discovery: RunningDiscovery | null = null;
   let current: Prefix6 | null = null;
   let chain: Promise<void> = Promise.resolve();
+  let dyn: DynamicEam | null = null;
+  // The engine options for a config: the PLAT prefix in use plus any dynamic mappings.
+  const build = (c: Config): XlatOptions => {
+    const o = toClatEngineOptions(c, current);
+    return dyn ? { ...o, eam: [...o.eam, ...dyn.table.entries()] } : o;
+  };
+  const push = (why: string): Promise<void> => {
+    const opts = build(deps.config());
+    chain = chain.then(() => deps.apply(opts)).catch((e) =>
+      log.error(`could not apply ${why}: ${(e as Error).message}`)
+    );
+    return chain;
+  };
   if (cfg.mode === "clat") {
     const host = await hostFacts(deps.readRoutes);
+    if (cfg.clat.dynamicEam) {
+      const resolvers = discoveryResolvers(cfg, host.resolvConf);
+      dyn = new DynamicEam(
+        upstreamQuery(resolvers),
+        () => {
+          const c = deps.config();
+          const cc = c.clat;
+          return {
+            // Never map over the CLAT's own addresses or configured mappings.
+            reserved: [
+              prefix4(cc.ipv4Address, 32),
+              ...(cc.translationPrefix ? lanPrefixes(c) : []),
+              ...c.translator.eam.map((e) => e.ipv4),
+            ],
+            synthesized: [
+              ...(current ? [current] : []),
+              ...c.translator.eam.map((e) => e.ipv6),
+              ...(cc.translationPrefix ? [cc.translationPrefix] : []),
+              ...(cc.ipv6Address ? [prefix6(cc.ipv6Address, 128)] : []),
+            ],
+          };
+        },
+        () => push("dynamic EAM"),
+        { maxTtlS: cfg.clat.dynamicEamTtl, now: () => performance.now() / 1000 },
+      );
+      log.info(`dynamic EAM on: A answers with real AAAA map for up to ${cfg.clat.dynamicEamTtl}s`);
+    }
     discovery = startPrefixDiscovery(
       cfg,
       host,
@@ -72,10 +126,7 @@ export async function startPrefixControl(
           : "";
         log.info(`PLAT prefix now ${prefixText(p)}${source ? ` from ${source}` : ""}${extra}`);
         // In order, one at a time: a burst of changes ends in the last one.
-        const opts = toClatEngineOptions(deps.config(), p);
-        chain = chain.then(() => deps.apply(opts)).catch((e) =>
-          log.error(`could not apply PLAT prefix ${prefixText(p)}: ${(e as Error).message}`)
-        );
+        void push(`PLAT prefix ${prefixText(p)}`);
       },
       (m, e) => log.warn(`discovery (${m}): ${e instanceof Error ? e.message : String(e)}`),
     );
@@ -105,6 +156,7 @@ export async function startPrefixControl(
     current: () => current,
     status: () => ({
       ...(discovery ? { discovery: discovery.status() } : {}),
+      ...(dyn ? { dynamicEam: dyn.table.status() } : {}),
       ...(announcer
         ? {
           announcing: {
@@ -115,7 +167,8 @@ export async function startPrefixControl(
         }
         : {}),
     }),
-    optionsFor: (c) => toClatEngineOptions(c, current),
+    optionsFor: build,
+    observeDns: (resp) => dyn ? dyn.observe(resp) : Promise.resolve(),
     async reload(c) {
       if (annKey(c) === annKey(announced)) return;
       const old: { stop(): Promise<void> } | null = announcer;
@@ -124,6 +177,7 @@ export async function startPrefixControl(
       announce(c);
     },
     async stop() {
+      dyn?.stop();
       await discovery?.stop();
       await announcer?.stop(); // sends the withdrawing RA (lifetime 0)
       await chain;

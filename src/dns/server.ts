@@ -28,6 +28,11 @@ export interface DnsServerOptions {
   readonly validator?: AnswerValidator;
   /** [validator] enabled: validate upstream answers here (RFC 8683 4.1.3). */
   readonly validation?: ValidationSetup;
+  /**
+   * Sees each response of the slow path before it is sent, and may hold it (the CLAT's
+   * dynamic EAM installs its mapping first, so the client's first packet uses it).
+   */
+  readonly onAnswer?: (response: Uint8Array) => void | Promise<void>;
 }
 
 export interface DnsStatus {
@@ -101,7 +106,9 @@ export async function startDnsServer(
   ): Promise<Uint8Array | null> {
     const [ip, key] = clientOf(addr);
     try {
-      return await handler.handle(q, ip, key, t);
+      const r = await handler.handle(q, ip, key, t);
+      if (r && opts.onAnswer) await opts.onAnswer(r);
+      return r;
     } catch (e) {
       // A bug must cost one answer, not the server: SERVFAIL and log it.
       log.error("DNS query handling failed: {error}", { error: String(e) });

@@ -292,7 +292,7 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
     }
   }
   // Listeners before the privilege drop: they may need ports below 1024.
-  app.dns = await startDns(cfg);
+  app.dns = await startDns(cfg, dnsObserver(app));
   if (cfg.status.listen) {
     rt.status = startStatusServer(socketText(cfg.status.listen), app);
     log.info(`status on ${rt.status.url} (/status, /metrics, /healthz)`);
@@ -364,7 +364,16 @@ async function shutDown(app: Appliance, rt: Runtime): Promise<void> {
 }
 
 /** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
-async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
+/** clat.dynamic-eam learns from the DNS proxy's answers; otherwise nothing watches them. */
+const dnsObserver = (app: Appliance) =>
+  app.config.mode === "clat" && app.config.clat.dynamicEam
+    ? (r: Uint8Array) => app.prefixControl?.observeDns(r)
+    : undefined;
+
+async function startDns(
+  cfg: Config,
+  onAnswer?: (response: Uint8Array) => void | Promise<void>,
+): Promise<DnsServerHandle | null> {
   if (cfg.dns.listen.length === 0) return null;
   let resolvConf = "";
   if (cfg.dns.upstream.includes("resolv.conf")) {
@@ -380,7 +389,7 @@ async function startDns(cfg: Config): Promise<DnsServerHandle | null> {
   const validation = cfg.validator.enabled
     ? await validationFromConfig(cfg.validator, getLogger("dns"))
     : undefined;
-  const h = await startDnsServer({ ...o, validation }, getLogger("dns"));
+  const h = await startDnsServer({ ...o, validation, onAnswer }, getLogger("dns"));
   const st = h.status();
   log.info(
     `DNS proxy on ${st.listen.join(", ")} -> ${st.upstream.join(", ")}; DNS64 ${
@@ -462,7 +471,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
     await app.dns?.close();
     app.dns = null;
     try {
-      app.dns = await startDns(applied);
+      app.dns = await startDns(applied, dnsObserver(app));
     } catch (e) {
       log.error(`DNS proxy did not restart: ${(e as Error).message}`);
     }

@@ -36,6 +36,44 @@ async function dualStackServer(l: Lab464): Promise<void> {
   );
 }
 
+/** Unbound on the PLAT host, answering `records` (no DNS64): a foreign, plain resolver. */
+async function plainResolver(l: Lab464, records: string[]): Promise<void> {
+  const ub = `${l.dir}/unbound.conf`;
+  await Deno.writeTextFile(
+    ub,
+    `server:\n  interface: 2001:db8:1::1\n  port: 53\n  access-control: ::/0 allow\n` +
+      `  do-daemonize: no\n  chroot: ""\n  username: ""\n  pidfile: ""\n` +
+      `  use-syslog: no\n  directory: "${l.dir}"\n  local-zone: "test." static\n` +
+      records.map((r) => `  local-data: "${r}"\n`).join("") +
+      `  local-zone: "ipv4only.arpa." static\n`,
+  );
+  l.plat.spawn(["unbound", "-d", "-c", ub]);
+  await waitFor(
+    "unbound",
+    async () =>
+      (await l.plat.exec([
+        "dig",
+        "+short",
+        "+time=1",
+        "+tries=1",
+        "@2001:db8:1::1",
+        records[0].split(" ")[0],
+      ]))
+        .stdout.trim() !== "",
+  );
+}
+
+/** The client namespace's resolv.conf (ip netns exec bind-mounts /etc/netns/NAME/). */
+async function clientResolver(l: Lab464, server: string): Promise<string> {
+  const dir = `/etc/netns/${l.cli.name}`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/resolv.conf`, `nameserver ${server}\n`);
+  return dir;
+}
+
+const CLAT_DNS = `listen = ["192.168.77.1:53"]\nupstream = ["[2001:db8:1::1]:53"]\n` +
+  `allow = ["192.168.77.0/24"]\n[dns64]\nprefixes = []`;
+
 const EAM = `[[translator.eam]]\nipv4 = "${SERVER}/32"\nipv6 = "2001:db8:5::2/128"\n`;
 
 Deno.test({
@@ -133,16 +171,7 @@ Deno.test({
       await l.clat.router();
       const { sha } = await startServers(l);
       // A plain resolver on the PLAT host: www.test has an A record only; no DNS64.
-      const ub = `${l.dir}/unbound.conf`;
-      await Deno.writeTextFile(
-        ub,
-        `server:\n  interface: 2001:db8:1::1\n  port: 53\n  access-control: ::/0 allow\n` +
-          `  do-daemonize: no\n  chroot: ""\n  username: ""\n  pidfile: ""\n` +
-          `  use-syslog: no\n  directory: "${l.dir}"\n  local-zone: "test." static\n` +
-          `  local-data: "www.test. 60 IN A ${SERVER}"\n` +
-          `  local-zone: "ipv4only.arpa." static\n`,
-      );
-      l.plat.spawn(["unbound", "-d", "-c", ub]);
+      await plainResolver(l, [`www.test. 60 IN A ${SERVER}`]);
       l.platApp = await startXlat64(
         l,
         l.plat,
@@ -156,8 +185,7 @@ Deno.test({
         "clat",
         clatConfig("dedicated", {
           plat: "discover",
-          dns: `listen = ["192.168.77.1:53"]\nupstream = ["[2001:db8:1::1]:53"]\n` +
-            `allow = ["192.168.77.0/24"]\n[dns64]\nprefixes = []`,
+          dns: CLAT_DNS,
           extra: `[discovery]\nmethods = ["pref64", "rfc7050"]\ninterface = "w0"\n`,
         }),
         18064,
@@ -183,12 +211,70 @@ Deno.test({
         "RFC 7050 finds no prefix behind a plain resolver",
       );
       // The IPv4-only client resolves through the CLAT's proxy and reaches the name.
-      resolv = `/etc/netns/${l.cli.name}`;
-      await Deno.mkdir(resolv, { recursive: true });
-      await Deno.writeTextFile(`${resolv}/resolv.conf`, "nameserver 192.168.77.1\n");
+      resolv = await clientResolver(l, "192.168.77.1");
       const page = await l.cli.exec(["curl", "-sS", "-m", "10", "http://www.test:8080/hello.txt"]);
       assert.equal(page.stdout, "hello over 464XLAT\n", page.stderr);
       await checkIpv4Reach(l, sha);
+    } finally {
+      if (resolv) await Deno.remove(resolv, { recursive: true }).catch(() => {});
+      await lab.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "dynamic EAM (RFC 8683 4.9): after the CLAT's DNS proxy sees A and AAAA for a name, its A address is reached natively (needs root)",
+  ignore: whyNoNamespaces() !== null || !(await haveCommand("unbound")) ||
+    !(await haveCommand("tcpdump")),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const lab = new NetLab("x4y");
+    let resolv: string | null = null;
+    try {
+      const l = await build464(lab);
+      await l.clat.router();
+      await dualStackServer(l);
+      await plainResolver(l, [
+        `ds.test. 60 IN A ${SERVER}`,
+        "ds.test. 60 IN AAAA 2001:db8:5::2",
+      ]);
+      l.platApp = await startXlat64(l, l.plat, "plat", nat64Config(), 18065);
+      l.clatApp = await startXlat64(
+        l,
+        l.clat,
+        "clat",
+        clatConfig("dedicated", { dns: CLAT_DNS, extra: "" }).replace(
+          "[clat]\n",
+          "[clat]\ndynamic-eam = true\ndynamic-eam-ttl = 120\n",
+        ),
+        18064,
+      );
+      resolv = await clientResolver(l, "192.168.77.1");
+      const fetch = async (host: string) => {
+        const dump = l.clat.spawn(["tcpdump", "-l", "-n", "-i", "w0", "ip6 and tcp port 8081"]);
+        await new Promise((r) => setTimeout(r, 500));
+        const got = await l.cli.exec(["curl", "-sS", "-m", "10", `http://${host}:8081/where.txt`]);
+        assert.equal(got.stdout, "native\n", got.stderr);
+        await new Promise((r) => setTimeout(r, 300));
+        await dump.stop();
+        return dump.output();
+      };
+      // Before any lookup the IPv4 literal goes through the NAT64.
+      assert.match(await fetch(SERVER), /2001:db8:64::c633:6402\.8081/);
+      // The name is looked up through the CLAT's proxy: the mapping is in place before
+      // the answer reaches the client, so the first SYN already leaves natively.
+      const native = await fetch("ds.test");
+      assert.match(native, /> 2001:db8:5::2\.8081:/);
+      assert.doesNotMatch(native, /2001:db8:64::/);
+      const st = await status(l.clat) as {
+        discovery: { dynamicEam: { name: string; ipv4: string; ipv6: string }[] };
+      };
+      assert.deepEqual(
+        st.discovery.dynamicEam.map((m) => [m.name, m.ipv4, m.ipv6]),
+        [["ds.test.", SERVER, "2001:db8:5::2"]],
+      );
     } finally {
       if (resolv) await Deno.remove(resolv, { recursive: true }).catch(() => {});
       await lab.cleanup();
