@@ -62,27 +62,39 @@ export class XlatContext {
     if (buf === this.bufA) {
       this.iv = this.viewA;
       this.iw = this.wordsA;
-    } else if (buf === this.bufB) {
-      this.iv = this.viewB;
-      this.iw = this.wordsB;
-    } else {
-      this.bufB = this.bufA;
-      this.viewB = this.viewA;
-      this.wordsB = this.wordsA;
-      this.bufA = buf;
-      this.viewA = this.iv = new DataView(buf);
-      this.wordsA = this.iw = new Int32Array(buf, 0, buf.byteLength >> 2);
-    }
+    } else this.bindInput(buf);
     this.ib = b.byteOffset;
     this.ov = ov;
-    if (ov !== this.lastOv) {
-      this.lastOv = ov;
-      this.ob = ov.byteOffset;
-      const obuf = ov.buffer;
-      if (obuf !== this.outBuf) {
-        this.outBuf = obuf;
-        this.ow = new Int32Array(obuf, 0, obuf.byteLength >> 2);
-      }
+    if (ov !== this.lastOv) this.bindOutput(ov);
+  }
+
+  // The rare cases, out of line: bindViews stays small enough to be inlined.
+  private bindInput(buf: ArrayBufferLike): void {
+    if (buf === this.bufB) {
+      this.bufB = this.bufA;
+      this.bufA = buf;
+      const v = this.viewB, w = this.wordsB;
+      this.viewB = this.viewA;
+      this.wordsB = this.wordsA;
+      this.viewA = this.iv = v;
+      this.wordsA = this.iw = w;
+      return;
+    }
+    this.bufB = this.bufA;
+    this.viewB = this.viewA;
+    this.wordsB = this.wordsA;
+    this.bufA = buf;
+    this.viewA = this.iv = new DataView(buf);
+    this.wordsA = this.iw = new Int32Array(buf, 0, buf.byteLength >> 2);
+  }
+
+  private bindOutput(ov: DataView): void {
+    this.lastOv = ov;
+    this.ob = ov.byteOffset;
+    const obuf = ov.buffer;
+    if (obuf !== this.outBuf) {
+      this.outBuf = obuf;
+      this.ow = new Int32Array(obuf, 0, obuf.byteLength >> 2);
     }
   }
 
