@@ -1,4 +1,4 @@
-// Run only xlat64's DNS server (for bench/dns_bench.ts, pinned to a core by taskset):
+// Run only xlat64's DNS server (for bench/dns_load.ts, pinned to a core by taskset):
 //   deno run -A --unstable-net bench/dns_serve.ts PORT UPSTREAM_PORT [fast|slow]
 import { DNS64_DEFAULTS, DNS_DEFAULTS } from "../src/dns/options.ts";
 import { startDnsServer } from "../src/dns/server.ts";

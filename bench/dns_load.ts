@@ -1,7 +1,7 @@
 // DNS64 throughput: dnsperf on loopback against xlat64 and Unbound's dns64 module, same
 // upstream (Unbound -> NSD test zone), same query files, servers pinned to CPU 0 and
 // dnsperf to CPU 1. Prints qps, latency and the xlat64/Unbound ratio per query mix.
-//   deno run -A --unstable-net bench/dns_bench.ts [seconds] [fast|slow] [rounds]
+//   deno run -A --unstable-net bench/dns_load.ts [seconds] [fast|slow] [rounds]
 import { freePort, have, startLab, ZONE } from "../test/e2e/dns_lab.ts";
 
 const seconds = Number(Deno.args[0] ?? 5);
