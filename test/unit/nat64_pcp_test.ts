@@ -15,7 +15,7 @@ import {
 import * as build from "../../src/packet/build.ts";
 import { TCP_FLAG } from "../../src/packet/l4.ts";
 import { P_TCP } from "../../src/nat64/pool4.ts";
-import { parseSnapshot } from "../../src/nat64/snapshot.ts";
+import { parseSnapshot, type Snapshot } from "../../src/nat64/snapshot.ts";
 import { sessionRows } from "../../src/nat64/session_rows.ts";
 import { Nat64Harness, p6, read4, read6 } from "./nat64_engine_helpers.ts";
 
@@ -182,23 +182,76 @@ Deno.test("snapshot v2 keeps PCP mappings (nonce, time left) across a restore", 
   assert.equal(h2.e.gauges().pcpMappings, 0);
 });
 
-Deno.test("snapshot: version 1 files (no PCP section) are still read", () => {
+/** A snapshot in the older index-based layouts (1: no PCP section; 2: with one). */
+function encodeOld(snap: Snapshot, version: 1 | 2): Uint8Array {
+  const size = 16 + snap.bibs.length * 26 + snap.sessions.length * 16 +
+    (version === 2 ? 4 + snap.pcp.length * 20 : 0) + 4;
+  const b = new Uint8Array(size);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0x584c3634);
+  b[4] = version;
+  v.setUint32(8, snap.bibs.length);
+  v.setUint32(12, snap.sessions.length);
+  let p = 16;
+  for (const e of snap.bibs) {
+    b[p] = e.proto;
+    b[p + 1] = e.isStatic ? 1 : 0;
+    b.set(e.addr6, p + 2);
+    v.setUint16(p + 18, e.port6);
+    v.setUint32(p + 20, e.addr4);
+    v.setUint16(p + 24, e.port4);
+    p += 26;
+  }
+  for (const s of snap.sessions) {
+    v.setUint32(p, s.bib);
+    v.setUint32(p + 4, s.raddr);
+    v.setUint16(p + 8, s.rport);
+    b[p + 10] = s.state;
+    v.setUint32(p + 12, s.msLeft);
+    p += 16;
+  }
+  if (version === 2) {
+    v.setUint32(p, snap.pcp.length);
+    p += 4;
+    for (const m of snap.pcp) {
+      v.setUint32(p, m.bib);
+      v.setUint32(p + 4, m.msLeft);
+      b.set(m.nonce, p + 8);
+      p += 20;
+    }
+  }
+  let x = 0x811c9dc5;
+  for (let k = 0; k < p; k++) x = Math.imul(x ^ b[k], 0x01000193);
+  v.setUint32(p, x >>> 0);
+  return b;
+}
+
+Deno.test("snapshot: version 1 and 2 files (BIB by index) are still read and restored", () => {
+  const h = new Nat64Harness({ pcp: PCP });
+  h.one(build.udp6({ src: CLIENT, dst: p6(Z), sport: 4000, dport: 53 }), 1000);
+  ask(h, map(), 1000);
+  const snap = parseSnapshot(h.e.snapshot(2000));
+  assert.equal(snap.bibs.length, 2);
+  assert.equal(snap.sessions.length, 1);
+  assert.equal(snap.pcp.length, 1);
+  assert.deepEqual(parseSnapshot(encodeOld(snap, 2)), snap);
+  assert.deepEqual(parseSnapshot(encodeOld(snap, 1)), { ...snap, pcp: [] });
+  const h2 = new Nat64Harness({ pcp: PCP });
+  const r = h2.e.restore(encodeOld(snap, 2), 50_000);
+  assert.deepEqual(r, { bibs: 2, sessions: 1, pcpMappings: 1, skipped: 0 });
+});
+
+Deno.test("snapshot v3: a session naming no BIB entry is refused", () => {
   const h = new Nat64Harness();
   h.one(build.udp6({ src: CLIENT, dst: p6(Z), sport: 4000, dport: 53 }), 1000);
-  const v2 = h.e.snapshot(2000);
-  // v1 = v2 without the PCP count, version 1, checksum recomputed.
-  const body = new Uint8Array(v2.length - 8);
-  body.set(v2.subarray(0, v2.length - 8));
-  body[4] = 1;
-  const v1 = new Uint8Array(body.length + 4);
-  v1.set(body);
+  const b = h.e.snapshot(2000);
+  const bad = b.slice();
+  bad[16 + 26 + 5] ^= 1; // the session's BIB port4
+  const v = new DataView(bad.buffer);
   let x = 0x811c9dc5;
-  for (const c of body) x = Math.imul(x ^ c, 0x01000193);
-  new DataView(v1.buffer).setUint32(body.length, x >>> 0);
-  const snap = parseSnapshot(v1);
-  assert.equal(snap.bibs.length, 1);
-  assert.equal(snap.sessions.length, 1);
-  assert.equal(snap.pcp.length, 0);
+  for (let k = 0; k < bad.length - 4; k++) x = Math.imul(x ^ bad[k], 0x01000193);
+  v.setUint32(bad.length - 4, x >>> 0);
+  assert.throws(() => parseSnapshot(bad), /session 0: refers to no BIB entry/);
 });
 
 Deno.test("RFC 6887 8.5: the epoch counts seconds from the first request and survives a reconfigure", () => {
