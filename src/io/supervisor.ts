@@ -64,8 +64,8 @@ export function capabilitiesToKeep(cfg: Config): CapName[] {
     ...(cfg.status.listen ? [cfg.status.listen.port] : []),
   ];
   if (ports.some((p) => p > 0 && p < 1024)) keep.push("NET_BIND_SERVICE");
-  const hearsRa = cfg.mode === "clat" && cfg.clat.platPrefix === "discover" &&
-    cfg.discovery.methods.includes("pref64");
+  // Discovery runs in clat mode whenever PREF64 is a method (a static prefix may rank lower).
+  const hearsRa = cfg.mode === "clat" && cfg.discovery.methods.includes("pref64");
   if (hearsRa || cfg.discovery.announcePref64.length > 0) keep.push("NET_RAW");
   return keep;
 }
@@ -330,21 +330,22 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
       },
     });
     log.info(`${app.pool.workers.length} data-path worker(s) running (mode ${cfg.mode})`);
-    if (needsPrefixControl(cfg)) {
-      app.prefixControl = await startPrefixControl(cfg, {
-        apply: async (o) => {
-          app.setConfig(app.config, o);
-          await app.pool?.reconfigure(o);
-        },
-        config: () => app.config,
-        readRoutes,
-        log,
-      });
-    }
     if (cfg.mode === "nat64") {
       app.nat64 = new Nat64Service(cfg, () => app.pool, log, app.metrics);
       await app.nat64.start();
     }
+  }
+  // After the workers (new prefixes go to them); also without a TUN (announcing only).
+  if (needsPrefixControl(cfg)) {
+    app.prefixControl = await startPrefixControl(cfg, {
+      apply: async (o) => {
+        app.setConfig(app.config, o);
+        await app.pool?.reconfigure(o);
+      },
+      config: () => app.config,
+      readRoutes,
+      log,
+    });
   }
 }
 
