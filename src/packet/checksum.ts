@@ -48,3 +48,23 @@ export function pseudo6(b: Uint8Array, srcOff: number, dstOff: number, proto: nu
 export function adjust(hc: number, oldSum: number, newSum: number): number {
   return ~fold((~hc & 0xffff) + (~oldSum & 0xffff) + newSum) & 0xffff;
 }
+
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The folded one's-complement sum of `words` 32-bit words at byte offset `abs` (4-aligned)
+ * of the buffer `w` views, in network order. The words are read natively: RFC 1071 2(B),
+ * the sum is byte-order independent, so on a little-endian host it comes out
+ * byte-swapped and is swapped back once.
+ */
+export function sumWords(w: Int32Array, abs: number, words: number): number {
+  const base = abs >> 2;
+  let s = 0;
+  for (let k = 0; k < words; k++) {
+    const x = w[base + k];
+    s += (x >>> 16) + (x & 0xffff);
+  }
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return LITTLE ? ((s & 0xff) << 8) | (s >>> 8) : s;
+}

@@ -43,6 +43,8 @@ export class Ipv4Info {
  * `inner`: parse the copy of a packet inside an ICMP error, which may be cut short
  * (RFC 792, RFC 1812 4.3.2.3): Total Length may exceed len (then `truncated` is set and
  * l4Len counts what is there) and the header checksum is not checked.
+ * `callerSums`: the caller checks the header checksum itself, right after a 0 result
+ * (the translator sums native words over a view it already holds).
  */
 export function parseIpv4(
   b: Uint8Array,
@@ -50,6 +52,7 @@ export function parseIpv4(
   o: Ipv4Info,
   off = 0,
   inner = false,
+  callerSums = false,
 ): number {
   if (len < IPV4_HDR || off + len > b.length) return DROP.truncated;
   const vihl = b[off];
@@ -65,7 +68,7 @@ export function parseIpv4(
     if (!inner) return DROP.truncated;
     truncated = true;
   }
-  if (!inner && headerSum(b, off, hdrLen) !== 0xffff) return DROP.bad_checksum;
+  if (!inner && !callerSums && headerSum(b, off, hdrLen) !== 0xffff) return DROP.bad_checksum;
   const frag = (b[off + 6] << 8) | b[off + 7];
   o.off = off;
   o.ihl = ihl;

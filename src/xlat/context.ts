@@ -57,15 +57,24 @@ export class XlatContext {
   private lastOv: DataView = this.iv;
   private outBuf: ArrayBufferLike | null = null;
 
-  bindViews(b: Uint8Array, ov: DataView): void {
+  /** Binds the input's views (before parsing) and then, with bindOutput, the slot's. */
+  bindIn(b: Uint8Array): void {
     const buf = b.buffer;
     if (buf === this.bufA) {
       this.iv = this.viewA;
       this.iw = this.wordsA;
     } else this.bindInput(buf);
     this.ib = b.byteOffset;
+  }
+
+  bindOut(ov: DataView): void {
     this.ov = ov;
     if (ov !== this.lastOv) this.bindOutput(ov);
+  }
+
+  bindViews(b: Uint8Array, ov: DataView): void {
+    this.bindIn(b);
+    this.bindOut(ov);
   }
 
   // The rare cases, out of line: bindViews stays small enough to be inlined.

@@ -1,7 +1,7 @@
 // RFC 7915 section 4: translating an IPv4 packet into IPv6, one function per step.
 import type { PacketBatch } from "../packet/batch.ts";
-import { adjust, checksum, fold, pseudo6, sum16 } from "../packet/checksum.ts";
-import { type Ipv4Info, parseIpv4 } from "../packet/ipv4.ts";
+import { adjust, checksum, fold, pseudo6, sum16, sumWords } from "../packet/checksum.ts";
+import { ipv4HeaderChecksumOk, type Ipv4Info, parseIpv4 } from "../packet/ipv4.ts";
 import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP4_UNREACH, ICMP6, IPPROTO, isIcmp4Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR, AX_NO_EAM } from "./addr_xlat.ts";
@@ -44,12 +44,14 @@ export function translate46(
   intrinsic = false,
 ): void {
   const i = x.in4;
-  const r = parseIpv4(b, len, i);
+  x.bindIn(b);
+  const r = parseIpv4(b, len, i, 0, false, true);
   if (r !== 0) return drop(x, r);
+  if (!headerChecksumOk(x, b, i)) return drop(x, DROP.bad_checksum);
   const slot = out.reserve();
   if (slot < 0) return drop(x, DROP.no_output_space);
   const o = out.slots[slot];
-  x.bindViews(b, out.views[slot]);
+  x.bindOut(out.views[slot]);
 
   const icmpError = i.proto === IPPROTO.ICMP && i.l4Len >= 1 && i.fragOffset === 0 &&
     isIcmp4Error(b[i.l4Off]);
@@ -97,6 +99,14 @@ export function translate46(
   out.commit(total);
   x.stats.v[SLOT.out46Packets]++;
   x.stats.v[SLOT.out46Bytes] += total;
+}
+
+/** RFC 791 3.1 header checksum: an option-less header at a 4-aligned offset as five
+ *  native words through the bound view, others through the parser's byte sum. */
+function headerChecksumOk(x: XlatContext, b: Uint8Array, i: Ipv4Info): boolean {
+  const abs = x.ib + i.off;
+  if (i.hdrLen === 20 && (abs & 3) === 0) return sumWords(x.iw, abs, 5) === 0xffff;
+  return ipv4HeaderChecksumOk(b, i.off, i.hdrLen);
 }
 
 /**

@@ -84,3 +84,21 @@ Deno.test("a packet translates the same whatever its offset in the input buffer"
     }
   }
 });
+
+Deno.test("RFC 791 3.1: a bad IPv4 header checksum is dropped at any offset (word and byte sums)", () => {
+  const p = B.udp4({ src: "198.51.100.1", dst: "192.0.2.1", sport: 5, dport: 53 });
+  for (const byte of [1, 8, 10, 15, 19]) {
+    const bad = p.slice();
+    bad[byte] ^= 0x10;
+    for (const shift of [0, 1, 2, 4]) {
+      const h = new Harness();
+      const buf = new Uint8Array(bad.length + 8);
+      buf.set(bad, shift);
+      const inp = buf.subarray(shift, shift + bad.length);
+      h.out.clear();
+      h.t.translate(inp, inp.length, h.out, 0);
+      assert.equal(h.out.count, 0, `byte ${byte} shift ${shift}`);
+      assert.equal(h.drops("bad_checksum", false), 1, `byte ${byte} shift ${shift}`);
+    }
+  }
+});
