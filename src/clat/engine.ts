@@ -236,10 +236,23 @@ export class Clat implements PacketEngine {
         if (p[0] >> 4 === 6) nat.translate(p, b1.lens[k], b2, now);
         else copyInto(out, p, b1.lens[k]); // an ICMPv4 error back to the client
       }
+      // b1 is consumed: it now takes the NAT46's output, so that its own ICMPv4 errors
+      // (Fragmentation Needed for the IPv6 path) go back through the NAT44 to the client.
+      b1.clear();
       for (let k = 0; k < b2.count; k++) {
         const p = b2.slots[k];
-        if (p[0] >> 4 === 4) outer.translate(p, b2.lens[k], out, now);
+        if (p[0] >> 4 === 4) outer.translate(p, b2.lens[k], b1, now);
         else inner.translate(p, b2.lens[k], out, now); // NAT44's error to the client
+      }
+      b2.clear();
+      for (let k = 0; k < b1.count; k++) {
+        const p = b1.slots[k];
+        if (p[0] >> 4 === 6) copyInto(out, p, b1.lens[k]);
+        else nat.translate(p, b1.lens[k], b2, now);
+      }
+      for (let k = 0; k < b2.count; k++) {
+        const p = b2.slots[k];
+        if (p[0] >> 4 === 6) inner.translate(p, b2.lens[k], out, now);
       }
     } else {
       // IPv6 from the PLAT (or a bypass peer) -> IPv4 -> NAT44 back -> the client.

@@ -197,3 +197,71 @@ Deno.test("reconfigure with unusable options changes nothing", () => {
   assert.throws(() => h.e.reconfigure(bad));
   assert.equal(read6(h.one(udp4("192.0.0.2", 5000))).src, canon(CLAT6));
 });
+
+Deno.test("single address: an ICMPv6 error about an outbound flow reaches the client as ICMPv4 about its own packet (RFC 7915 4.2/5.2 through the NAT44)", () => {
+  const h = new H(single());
+  const out = h.one(udp4("192.0.0.2", 5000));
+  const o = read6(out);
+  // The server side answers Port Unreachable (ICMPv6 type 1 code 4) quoting our packet.
+  const err = build.icmp6Error({
+    src: `${PLAT}${SERVER}`,
+    dst: CLAT6,
+    type: 1,
+    code: 4,
+    inner: out,
+  });
+  const back = h.one(err);
+  const e = read4(back);
+  assert.equal(e.proto, 1);
+  assert.equal(e.src, SERVER);
+  assert.equal(e.dst, "192.0.0.2");
+  assert.equal(back[e.l4], 3, "ICMPv4 Destination Unreachable");
+  assert.equal(back[e.l4 + 1], 3, "Port Unreachable");
+  // The quoted packet is the client's own: its address and port, not the NAT44's.
+  const inner = back.subarray(e.l4 + 8);
+  assert.equal(inner[0] >> 4, 4);
+  assert.deepEqual([...inner.subarray(12, 16)], [192, 0, 0, 2]);
+  assert.equal((inner[20] << 8) | inner[21], 5000);
+  assert.notEqual(o.sport, 0);
+});
+
+Deno.test("dedicated prefix: a too-big IPv4 packet with DF gets Fragmentation Needed with the IPv6 MTU less 20 (RFC 7915 4)", () => {
+  const h = new H({ ...dedicated(), ipv6Mtu: 1280 });
+  const big = build.udp4({
+    src: "192.0.0.2",
+    dst: SERVER,
+    sport: 5000,
+    dport: 53,
+    df: true,
+    payload: new Uint8Array(1400),
+  });
+  const r = h.run(big);
+  assert.equal(r.length, 1);
+  const e = read4(r[0]);
+  assert.equal(e.dst, "192.0.0.2");
+  assert.equal(r[0][e.l4], 3);
+  assert.equal(r[0][e.l4 + 1], 4);
+  assert.equal((r[0][e.l4 + 6] << 8) | r[0][e.l4 + 7], 1260);
+});
+
+Deno.test("single address: Fragmentation Needed for the IPv6 path goes back through the NAT44 to the client, not to the CLAT address", () => {
+  const h = new H({ ...single(), ipv6Mtu: 1280 });
+  const big = build.udp4({
+    src: "192.0.0.2",
+    dst: SERVER,
+    sport: 5000,
+    dport: 53,
+    df: true,
+    payload: new Uint8Array(1400),
+  });
+  const r = h.run(big);
+  assert.equal(r.length, 1);
+  const e = read4(r[0]);
+  assert.equal(e.dst, "192.0.0.2", "to the client");
+  assert.equal(r[0][e.l4], 3);
+  assert.equal(r[0][e.l4 + 1], 4);
+  assert.equal((r[0][e.l4 + 6] << 8) | r[0][e.l4 + 7], 1260);
+  const inner = r[0].subarray(e.l4 + 8);
+  assert.deepEqual([...inner.subarray(12, 16)], [192, 0, 0, 2], "quoting the client's packet");
+  assert.equal((inner[20] << 8) | inner[21], 5000);
+});
