@@ -15,6 +15,7 @@ import type { SourceKind } from "../discovery/sources.ts";
 import { DnsMetrics } from "../dns/metrics.ts";
 import { type HostPort, nameserversFromResolvConf } from "../dns/options.ts";
 import { UpstreamClient } from "../dns/upstream.ts";
+export { formatDiscovery } from "./status_text.ts";
 import { closeFd, icmp6Open, icmp6Send, ifIndex } from "../io/ffi.ts";
 import type { KernelRoute } from "../io/netconf.ts";
 
@@ -125,29 +126,6 @@ export async function discoverFor(
   const st = run.status();
   await run.stop();
   return st;
-}
-
-/** `xlat64 discover`'s report: each method, what it found, and the winner. */
-export function formatDiscovery(st: DiscoveryStatus): string {
-  const lines: string[] = [];
-  lines.push(`precedence: ${st.precedence.join(" > ")}`);
-  for (const m of st.precedence) {
-    const s = st.methods[m];
-    const found = st.learned.filter((l) => l.source === m);
-    const what = found.length
-      ? found.map((l) =>
-        `${l.prefix} from ${l.origin}${l.expiresInS === null ? "" : ` (lifetime ${l.expiresInS}s)`}`
-      ).join(", ")
-      : "nothing";
-    lines.push(`${m.padEnd(8)} ${what}`);
-    lines.push(`${"".padEnd(8)} ${s?.state ?? "off"}${s?.lastError ? `: ${s.lastError}` : ""}`);
-  }
-  lines.push(
-    st.active
-      ? `active: ${st.active.prefixes.join(", ")} (${st.active.source})`
-      : "active: none (no NAT64 prefix found)",
-  );
-  return lines.join("\n");
 }
 
 /** A running discovery that reports changes of the primary prefix. */

@@ -2,6 +2,7 @@
 import { DROP_REASONS } from "../xlat/stats.ts";
 import { humanBytes, humanCount, humanDuration, table } from "./human.ts";
 import { DIRECTIONS, type StatusDoc } from "./snapshot.ts";
+import { type PrefixControlDoc, renderPrefixControl } from "../clat/status_text.ts";
 
 export const DEFAULT_STATUS_URL = "http://127.0.0.1:8064";
 
@@ -64,6 +65,7 @@ export function renderStatus(doc: StatusDoc, o: { sessionsAsked?: boolean } = {}
   if (dropRows.length === 0) lines.push("drops: none");
   else lines.push(table([["drop reason", "4to6", "6to4"], ...dropRows], [1, 2]));
   if (doc.nat64) lines.push("", ...renderNat64(doc.nat64 as Nat64Doc));
+  if (doc.discovery) lines.push("", ...renderPrefixControl(doc.discovery as PrefixControlDoc));
   if (o.sessionsAsked && !doc.sessions) {
     lines.push("", `sessions: none kept in mode ${doc.mode}`);
   }

@@ -101,3 +101,27 @@ Deno.test("prefix control and capabilities: clat always; PLATs only when they an
   const onlyStatic = staticPlat + `[discovery]\nmethods = ["static"]\n`;
   assert.deepEqual(capabilitiesToKeep(cfg(onlyStatic)), []);
 });
+
+Deno.test("xlat64 status shows discovery, dynamic mappings and what is announced", async () => {
+  const { renderPrefixControl } = await import("../../src/clat/status_text.ts");
+  const text = renderPrefixControl({
+    discovery: {
+      precedence: ["pref64", "rfc7050"],
+      active: { source: "pref64", prefixes: ["2001:db8:64::/96"] },
+      learned: [{
+        prefix: "2001:db8:64::/96",
+        source: "pref64",
+        origin: "fe80::1%2",
+        learnedAgoS: 3,
+        expiresInS: 1797,
+      }],
+      methods: { pref64: { state: "listening on w0" }, rfc7050: { state: "0 prefix(es)" } },
+    },
+    dynamicEam: [{ name: "ds.test.", ipv4: "198.51.100.2", ipv6: "2001:db8:5::2", expiresInS: 42 }],
+    announcing: { interfaces: ["lan0"], prefix: "64:ff9b::/96", lifetimeS: 1800 },
+  }).join("\n");
+  assert.match(text, /pref64 +2001:db8:64::\/96 from fe80::1%2 \(lifetime 1797s\)/);
+  assert.match(text, /rfc7050 +nothing/);
+  assert.match(text, /198\.51\.100\.2 -> 2001:db8:5::2 \(ds\.test\., 42s left\)/);
+  assert.match(text, /announcing 64:ff9b::\/96 \(PREF64, lifetime 1800s\) on lan0/);
+});
