@@ -1,13 +1,15 @@
 // Byte copying and big-endian field access over packet bytes, without allocation.
 //
-// Short runs are copied 32 bits at a time through DataViews over the whole backing
-// buffers, cached (the packet path alternates between the input and the output buffer,
-// so the cache always hits); runs of 128 bytes or more go through TypedArray.set from a
-// view of exactly the source run (memcpy speed). Those views are kept in a small
-// direct-mapped cache keyed by (buffer, offset, length): packets of one size at one slot
-// offset (bulk TCP at the MSS, fixed-size UDP) reuse a view and allocate nothing; a miss
-// makes one view, as a plain subarray would. Measured per 1460-byte copy: cached view
-// 60 ns, fresh subarray 68-74 ns, DataView loop 425 ns.
+// The packet path copies L4 data with copyRun: short runs (< 128 bytes) as native 32-bit
+// words through Int32Array views of the whole input and output buffers (L4 data starts
+// 4-aligned in both packets), else 32 bits at a time through cached DataViews
+// (copyBytes). Runs of 128 bytes or more go through TypedArray.set from a view of
+// exactly the source run (memcpy speed); those views are kept in a small direct-mapped
+// cache keyed by (buffer, offset, length), so packets of one size at one slot offset
+// (bulk TCP at the MSS, fixed-size UDP) reuse a view and allocate nothing, and a miss
+// makes one view, as a plain subarray would. Measured per copy (loaded 2-core box):
+// 36 bytes as words 6 ns, through DataViews 18 ns; 1460 bytes from a cached view 60 ns,
+// from a fresh subarray 68-74 ns, DataView loop 425 ns.
 
 let bufA: ArrayBufferLike | null = null;
 let viewA: DataView = new DataView(new ArrayBuffer(0));
