@@ -346,17 +346,18 @@ export class EamTable {
     const i = this.find4(v4);
     if (i < 0) return false;
     const k = 32 - this.#len4[i];
-    const p6 = this.#p6, q = 4 * i;
+    // int32 words throughout (the same bits; no uint32 doubles on the packet path).
+    const p6 = this.#p6s, q = 4 * i;
     let w0 = p6[q], w1 = p6[q + 1], w2 = p6[q + 2], w3 = p6[q + 3];
     if (k > 0) {
-      const s = (v4 & lowMask(k)) >>> 0;
+      const s = v4 & lowMask(k);
       const pos = this.#len6[i], w = pos >>> 5, e = (pos & 31) + k;
       // The k suffix bits start at bit `pos`; they cover word w and maybe word w + 1.
       let hi, lo = 0;
-      if (e <= 32) hi = (s << (32 - e)) >>> 0;
+      if (e <= 32) hi = s << (32 - e);
       else {
         hi = s >>> (e - 32);
-        lo = (s << (64 - e)) >>> 0;
+        lo = s << (64 - e);
       }
       if (w === 0) (w0 |= hi), (w1 |= lo);
       else if (w === 1) (w1 |= hi), (w2 |= lo);
