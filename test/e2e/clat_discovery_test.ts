@@ -105,7 +105,7 @@ Deno.test({
         `s.bind(("${SERVER}",7007))\nwhile True:\n  d,a=s.recvfrom(65535)\n  s.sendto(d[::-1],a)\n`,
       ]);
       const platPath = `${l.dir}/plat.toml`;
-      l.platApp = await startXlat64(l, l.plat, "plat", platSide(PLAT_PREFIX, 16), 18065);
+      l.platApp = await startXlat64(l, l.plat, "plat", platSide(PLAT_PREFIX, 8), 18065);
       l.clatApp = await startXlat64(l, l.clat, "clat", clatDiscovering(["pref64"]), 18064);
       type St = {
         prefixes: string[];
@@ -124,7 +124,7 @@ Deno.test({
         timeoutMs: 30_000,
       });
       await new Promise((r) => setTimeout(r, 2000));
-      await Deno.writeTextFile(platPath, platSide(NEW_PREFIX, 16));
+      await Deno.writeTextFile(platPath, platSide(NEW_PREFIX, 8));
       Deno.kill(l.platApp.pid, "SIGHUP");
       const p = await ping;
       await dump.stop();
@@ -140,9 +140,9 @@ Deno.test({
       assert.ok(!s1.discovery.discovery.learned.some((x) => x.prefix === PLAT_PREFIX));
       assert.equal(await udpEcho(l.cli, SERVER, "xyz"), "zyx");
 
-      // The PLAT dies without a word: the prefix expires after its lifetime (16 s).
+      // The PLAT dies without a word: the prefix expires after its lifetime (8 s).
       Deno.kill(l.platApp.pid, "SIGKILL");
-      await waitFor("prefix expiry", async () => (await st()).prefixes.length === 0, 25_000);
+      await waitFor("prefix expiry", async () => (await st()).prefixes.length === 0, 15_000);
       assert.equal((await st()).discovery.discovery.active, null);
     } finally {
       await lab.cleanup();
