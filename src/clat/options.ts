@@ -1,6 +1,14 @@
 // What the CLAT engine needs (RFC 6877), from [clat], [translator] and [nat64]; plain data
 // so it crosses to the data-path workers.
-import { contains6, parseIPv6, type Prefix4, prefix4, type Prefix6, prefix6 } from "../addr/ip.ts";
+import {
+  contains4,
+  contains6,
+  parseIPv6,
+  type Prefix4,
+  prefix4,
+  type Prefix6,
+  prefix6,
+} from "../addr/ip.ts";
 import type { Config } from "../config/types.ts";
 import { toXlatOptions } from "../config/xlat.ts";
 import { type Nat64Options, nat64Options } from "../nat64/options.ts";
@@ -41,11 +49,15 @@ export function lanEam(lan: Prefix4, tp: Prefix6): EamEntry {
   return { ipv4: lan, ipv6: prefix6(a, 96 + lan.len) };
 }
 
-/** The LAN prefixes of dedicated mode: configured, else the /29 of the CLAT address. */
+/**
+ * The LAN prefixes of dedicated mode: configured, else the /29 of the CLAT address; the
+ * CLAT address itself always (the host's own IPv4 traffic leaves from it).
+ */
 export function lanPrefixes(cfg: Config): Prefix4[] {
   const c = cfg.clat;
-  if (c.lan.length > 0) return [...c.lan];
-  return [prefix4((c.ipv4Address & 0xfffffff8) >>> 0, 29)];
+  if (c.lan.length === 0) return [prefix4((c.ipv4Address & 0xfffffff8) >>> 0, 29)];
+  const own = c.lan.some((p) => contains4(p, c.ipv4Address));
+  return own ? [...c.lan] : [...c.lan, prefix4(c.ipv4Address, 32)];
 }
 
 /**

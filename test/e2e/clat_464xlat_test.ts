@@ -10,6 +10,7 @@ import {
   clatConfig,
   type ClatVariant,
   nat64Config,
+  SERVER,
   startServers,
   startXlat64,
   status,
@@ -30,6 +31,11 @@ for (const v of ["dedicated", "single"] as ClatVariant[]) {
         l.platApp = await startXlat64(l, l.plat, "plat", nat64Config(), 18065);
         l.clatApp = await startXlat64(l, l.clat, "clat", clatConfig(v), 18064);
         await checkIpv4Reach(l, sha);
+        // The CLAT host's own IPv4 traffic leaves from the CLAT address (RFC 7335).
+        const own = await l.clat.exec(["ping", "-c", "2", "-i", "0.2", "-W", "2", SERVER], {
+          timeoutMs: 10_000,
+        });
+        assert.equal(own.code, 0, `ping from the CLAT host:\n${own.stdout}${own.stderr}`);
         const st = await status(l.clat) as {
           mode: string;
           prefixes: string[];

@@ -265,3 +265,16 @@ Deno.test("single address: Fragmentation Needed for the IPv6 path goes back thro
   assert.deepEqual([...inner.subarray(12, 16)], [192, 0, 0, 2], "quoting the client's packet");
   assert.equal((inner[20] << 8) | inner[21], 5000);
 });
+
+Deno.test("dedicated prefix: the CLAT's own IPv4 address is always mapped, next to the configured LAN", async () => {
+  const { lanPrefixes } = await import("../../src/clat/options.ts");
+  const { parseConfig } = await import("../../src/config/load.ts");
+  const base = `mode = "clat"\n[clat]\ntranslation-prefix = "${TP}/64"\n`;
+  const show = (t: string) =>
+    lanPrefixes(parseConfig(`${base}${t}[dns]\nlisten = []\n`, "t.toml")).map((p) =>
+      `${p.addr >>> 24}.${(p.addr >>> 16) & 255}.${(p.addr >>> 8) & 255}.${p.addr & 255}/${p.len}`
+    );
+  assert.deepEqual(show(""), ["192.0.0.0/29"]);
+  assert.deepEqual(show(`lan = ["192.168.77.0/24"]\n`), ["192.168.77.0/24", "192.0.0.1/32"]);
+  assert.deepEqual(show(`lan = ["192.0.0.0/24"]\n`), ["192.0.0.0/24"]);
+});
