@@ -21,6 +21,7 @@ import type { IcmpRateLimit } from "../xlat/context.ts";
 import type { EamEntry, XlatOptions } from "../xlat/options.ts";
 import { DROP, SLOT, Stats, STATS_LEN } from "../xlat/stats.ts";
 import { Translator } from "../xlat/translator.ts";
+import { copyBytes } from "../xlat/bytes.ts";
 import { clampMss } from "./mss.ts";
 import { type ClatEngineOptions, lanEam, NAT44_PORTS } from "./options.ts";
 
@@ -236,20 +237,28 @@ export class Clat implements PacketEngine {
         if (p[0] >> 4 === 6) nat.translate(p, b1.lens[k], b2, now);
         else copyInto(out, p, b1.lens[k]); // an ICMPv4 error back to the client
       }
-      // b1 is consumed: it now takes the NAT46's output, so that its own ICMPv4 errors
-      // (Fragmentation Needed for the IPv6 path) go back through the NAT44 to the client.
-      b1.clear();
+      const mark = out.count;
       for (let k = 0; k < b2.count; k++) {
         const p = b2.slots[k];
-        if (p[0] >> 4 === 4) outer.translate(p, b2.lens[k], b1, now);
+        if (p[0] >> 4 === 4) outer.translate(p, b2.lens[k], out, now);
         else inner.translate(p, b2.lens[k], out, now); // NAT44's error to the client
       }
-      b2.clear();
-      for (let k = 0; k < b1.count; k++) {
-        const p = b1.slots[k];
-        if (p[0] >> 4 === 6) copyInto(out, p, b1.lens[k]);
-        else nat.translate(p, b1.lens[k], b2, now);
+      // The NAT46's own ICMPv4 errors (Fragmentation Needed for the IPv6 path) are bound
+      // for the CLAT address: take them back out and return them through the NAT44.
+      b1.clear();
+      for (let k = mark; k < out.count;) {
+        if (out.slots[k][0] >> 4 !== 4 || (out.slots[k][9] !== 1)) {
+          k++;
+          continue;
+        }
+        copyInto(b1, out.slots[k], out.lens[k]);
+        const last = out.count - 1;
+        if (k !== last) copyInto(out, out.slots[last], out.lens[last], k);
+        out.count--;
       }
+      if (b1.count === 0) return;
+      b2.clear();
+      for (let k = 0; k < b1.count; k++) nat.translate(b1.slots[k], b1.lens[k], b2, now);
       for (let k = 0; k < b2.count; k++) {
         const p = b2.slots[k];
         if (p[0] >> 4 === 6) inner.translate(p, b2.lens[k], out, now);
@@ -282,9 +291,15 @@ export class Clat implements PacketEngine {
   }
 }
 
-function copyInto(out: PacketBatch, p: Uint8Array, len: number): void {
+/** Copies a packet into `out`: appended, or over slot `at` (no allocation). */
+function copyInto(out: PacketBatch, p: Uint8Array, len: number, at = -1): void {
+  if (at >= 0) {
+    copyBytes(out.slots[at], 0, p, 0, len);
+    out.lens[at] = len;
+    return;
+  }
   const slot = out.reserve();
   if (slot < 0) return;
-  out.slots[slot].set(p.subarray(0, len));
+  copyBytes(out.slots[slot], 0, p, 0, len);
   out.commit(len);
 }
