@@ -104,10 +104,18 @@ const variantKey = (o: ClatEngineOptions) =>
     o.clat.ipv6Address ? [...o.clat.ipv6Address] : 0,
   ]);
 
+// Each hop has one translator per direction: a translator caches views of the buffers it
+// reads and writes, and in a fixed direction those stay the same from packet to packet.
 export class Clat implements PacketEngine {
   #opts!: ClatEngineOptions;
+  /** NAT46 toward the PLAT (writes the output batch); dedicated mode uses only this. */
   #outer!: Translator;
+  /** NAT46 from the PLAT in single-address mode (writes the first scratch batch). */
+  #outerIn: Translator | null = null;
+  /** Client IPv4 -> internal IPv6 (writes the first scratch batch). */
   #inner: Translator | null = null;
+  /** Internal IPv6 -> client IPv4 (writes the output batch). */
+  #innerOut: Translator | null = null;
   #nat: Nat64 | null = null;
   #lan: readonly Prefix4[] = [];
   #mss = 0;
@@ -135,19 +143,20 @@ export class Clat implements PacketEngine {
   #build(o: ClatEngineOptions, fresh: boolean): void {
     checkOptions(o);
     const c = o.clat;
-    const outer = new Translator(outerOptions(o), this.stats, {
+    const extras = {
       icmpSource4: c.ipv4Address,
       icmpRate: this.extras.icmpRate,
       seed: this.extras.seed,
-    });
+    };
+    const outer = new Translator(outerOptions(o), this.stats, extras);
+    let outerIn: Translator | null = null;
     let inner: Translator | null = null;
+    let innerOut: Translator | null = null;
     let nat: Nat64 | null = null;
     if (!c.translationPrefix) {
-      inner = new Translator(innerOptions(o), this.#innerStats, {
-        icmpSource4: c.ipv4Address,
-        icmpRate: this.extras.icmpRate,
-        seed: this.extras.seed,
-      });
+      outerIn = new Translator(outerOptions(o), this.stats, extras);
+      inner = new Translator(innerOptions(o), this.#innerStats, extras);
+      innerOut = new Translator(innerOptions(o), this.#innerStats, extras);
       const n = nat44Options(o);
       if (fresh || !this.#nat) {
         nat = new Nat64(n, this.#innerStats, {
@@ -160,7 +169,9 @@ export class Clat implements PacketEngine {
       }
     }
     this.#outer = outer;
+    this.#outerIn = outerIn;
     this.#inner = inner;
+    this.#innerOut = innerOut;
     this.#nat = nat;
     this.#lan = c.translationPrefix ? c.lan4 : [];
     this.#mss = c.mssClamp;
@@ -225,7 +236,8 @@ export class Clat implements PacketEngine {
   }
 
   #single(pkt: Uint8Array, len: number, out: PacketBatch, now: number): void {
-    const inner = this.#inner!, nat = this.#nat!, outer = this.#outer;
+    const inner = this.#inner!, innerOut = this.#innerOut!, nat = this.#nat!;
+    const outer = this.#outer, outerIn = this.#outerIn!;
     const b1 = this.#b1, b2 = this.#b2;
     b1.clear();
     b2.clear();
@@ -241,7 +253,7 @@ export class Clat implements PacketEngine {
       for (let k = 0; k < b2.count; k++) {
         const p = b2.slots[k];
         if (p[0] >> 4 === 4) outer.translate(p, b2.lens[k], out, now);
-        else inner.translate(p, b2.lens[k], out, now); // NAT44's error to the client
+        else innerOut.translate(p, b2.lens[k], out, now); // NAT44's error to the client
       }
       // The NAT46's own ICMPv4 errors (Fragmentation Needed for the IPv6 path) are bound
       // for the CLAT address: take them back out and return them through the NAT44.
@@ -261,11 +273,11 @@ export class Clat implements PacketEngine {
       for (let k = 0; k < b1.count; k++) nat.translate(b1.slots[k], b1.lens[k], b2, now);
       for (let k = 0; k < b2.count; k++) {
         const p = b2.slots[k];
-        if (p[0] >> 4 === 6) inner.translate(p, b2.lens[k], out, now);
+        if (p[0] >> 4 === 6) innerOut.translate(p, b2.lens[k], out, now);
       }
     } else {
       // IPv6 from the PLAT (or a bypass peer) -> IPv4 -> NAT44 back -> the client.
-      outer.translate(pkt, len, b1, now);
+      outerIn.translate(pkt, len, b1, now);
       for (let k = 0; k < b1.count; k++) {
         const p = b1.slots[k];
         if (p[0] >> 4 === 4) nat.translate(p, b1.lens[k], b2, now);
@@ -273,7 +285,7 @@ export class Clat implements PacketEngine {
       }
       for (let k = 0; k < b2.count; k++) {
         const p = b2.slots[k];
-        if (p[0] >> 4 === 6) inner.translate(p, b2.lens[k], out, now);
+        if (p[0] >> 4 === 6) innerOut.translate(p, b2.lens[k], out, now);
         else outer.translate(p, b2.lens[k], out, now); // NAT44's error to the peer
       }
     }
