@@ -3,7 +3,7 @@
 //
 //   cli (192.168.77.2) -- clat (xlat64 clat) -- 2001:db8:1::/64 -- plat -- srv (198.51.100.2)
 import assert from "node:assert/strict";
-import { type Background, type NetLab, type Netns } from "../../src/io/netns.ts";
+import type { Background, NetLab, Netns } from "../../src/io/netns.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 export const SERVER = "198.51.100.2";

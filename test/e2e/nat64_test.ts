@@ -3,7 +3,7 @@
 // curl, iperf3, python clients, `xlat64 pcp`), the status endpoint, SIGHUP reloads that
 // keep the state, and a SIGTERM + restart that a running TCP transfer survives.
 import assert from "node:assert/strict";
-import { type Netns } from "../../src/io/netns.ts";
+import type { Netns } from "../../src/io/netns.ts";
 import { LAB, labConfig, LabTopology, waitFor, xlat64Argv } from "../../src/lab/topology.ts";
 
 const TOOLS = new URL("./tools/nat64_clients.py", import.meta.url).pathname;

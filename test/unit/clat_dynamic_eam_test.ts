@@ -98,8 +98,7 @@ Deno.test("dynamic EAM: aAnswer reads A answers and ignores everything else", ()
 Deno.test("dynamic EAM: the observer holds the answer until the mapping is applied", async () => {
   const applied: string[][] = [];
   const asked: string[] = [];
-  let d!: DynamicEam;
-  d = new DynamicEam(
+  const d: DynamicEam = new DynamicEam(
     (name, type) => {
       asked.push(`${name}/${type}`);
       return Promise.resolve([{ name, type: TYPE.AAAA, class: CLASS_IN, ttl: 30, data: V1 }]);
