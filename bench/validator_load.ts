@@ -50,6 +50,30 @@ interface Server {
   fast: boolean | null;
   stop(): Promise<void>;
   log(): string;
+  /** Sums of xlat64's counters from /metrics (null for Unbound). */
+  counters(): Promise<Counters | null>;
+}
+
+const COUNTERS = {
+  queries: "xlat64_dns_queries_total",
+  cacheHits: "xlat64_dns_cache_hits_total",
+  fastPath: "xlat64_dns_fast_path_answers_total",
+  upstream: "xlat64_dns_upstream_latency_seconds_count",
+  validations: "xlat64_dnssec_validations_total",
+} as const;
+type Counters = Record<keyof typeof COUNTERS, number>;
+
+/** Sum each counter over its labels in a Prometheus text exposition. */
+function sumCounters(text: string): Counters {
+  const out = Object.fromEntries(Object.keys(COUNTERS).map((k) => [k, 0])) as Counters;
+  for (const line of text.split("\n")) {
+    const m = /^([a-z0-9_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (!m) continue;
+    for (const [k, name] of Object.entries(COUNTERS)) {
+      if (m[1] === name) out[k as keyof Counters] += Number(m[2]);
+    }
+  }
+  return out;
 }
 
 async function dig(port: number, args: string[]): Promise<string> {
@@ -68,6 +92,7 @@ async function startXlat64(
   fast: boolean | null,
 ): Promise<Server> {
   const port = freePort();
+  const httpPort = freePort();
   const conf = `${h.dir}/xlat64-${port}.toml`;
   await Deno.writeTextFile(
     conf,
@@ -82,7 +107,7 @@ prefixes = ["64:ff9b::/96"]
 enabled = ${validation}
 trust-anchors = "${h.anchorFile}"
 [status]
-listen = ""
+listen = "127.0.0.1:${httpPort}"
 [log]
 level = "warning"
 `,
@@ -108,7 +133,9 @@ level = "warning"
     if (/status: NOERROR/.test(await dig(port, ["www.sec.test.", "A"]))) {
       const label = `xlat64 validation ${validation ? "on " : "off"} ` +
         `fast-path ${fast === null ? "default" : fast}`;
-      return { label, port, pid: proc.pid, validation, fast, stop, log: () => log };
+      const counters = async () =>
+        sumCounters(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+      return { label, port, pid: proc.pid, validation, fast, stop, log: () => log, counters };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -151,6 +178,7 @@ try {
     fast: null,
     stop: () => Promise.resolve(),
     log: () => "",
+    counters: () => Promise.resolve(null),
   };
   servers.push(unbound);
 
@@ -175,11 +203,13 @@ try {
   for (const [mix, flags] of Object.entries(MIXES)) {
     for (const s of servers) await dnsperf({ port: s.port, file, seconds: 1, flags });
     const runs = new Map<Server, PerfResult[]>(servers.map((s) => [s, []]));
+    const before = await Promise.all(servers.map((s) => s.counters()));
     for (let r = 0; r < rounds; r++) {
       for (const s of servers) {
         runs.get(s)!.push(await dnsperf({ port: s.port, file, seconds, pid: s.pid, flags }));
       }
     }
+    const after = await Promise.all(servers.map((s) => s.counters()));
     const med = new Map([...runs].map(([s, rs]) => [s, medianByQps(rs)]));
     const ub = med.get(unbound)!;
     console.log(
@@ -197,6 +227,20 @@ try {
           codes + lost,
       );
     }
+    // Where the measured queries were answered: the response cache (main thread or
+    // fast-path worker) or the slow path, and how many validations they cost.
+    console.log("during the measured runs:");
+    servers.forEach((s, i) => {
+      const a = after[i], b = before[i];
+      if (!a || !b) return;
+      const d = (k: keyof Counters) => a[k] - b[k];
+      const pct = (k: keyof Counters) => `${(100 * d(k) / d("queries")).toFixed(1)}%`;
+      console.log(
+        `  ${s.label.padEnd(42)} queries ${d("queries")}, cache hits ${pct("cacheHits")}, ` +
+          `fast-path answers ${pct("fastPath")}, upstream queries ${d("upstream")}, ` +
+          `validations ${d("validations")}`,
+      );
+    });
   }
   for (const s of servers) {
     if (/fast path unavailable/.test(s.log())) console.log(`note: ${s.label}: fast path off`);
