@@ -7,45 +7,19 @@ import { parseIPv6, parsePrefix4, parsePrefix6 } from "../src/addr/ip.ts";
 import { PacketBatch } from "../src/packet/batch.ts";
 import { Clat } from "../src/clat/engine.ts";
 import type { ClatEngineOptions } from "../src/clat/options.ts";
-import { DEFAULT_TIMEOUTS } from "../src/nat64/timeouts.ts";
 import { Stats } from "../src/xlat/stats.ts";
-import { RFC1191_PLATEAUS } from "../src/xlat/mtu.ts";
+import { nat64Section, xlatOptions } from "../test/fixtures/options.ts";
 
 const PLAT = "2001:db8:64::";
 const CLAT6 = "2001:db8:a::c1a7";
 const opts = (dedicated: boolean): ClatEngineOptions => ({
-  pool6: parsePrefix6(`${PLAT}/96`),
-  eam: [],
-  eamHairpinMode: "off",
-  denylist4: [],
-  wkpStrict: true,
-  lowestIpv6Mtu: 1280,
-  ipv4Mtu: 1500,
-  ipv6Mtu: 1500,
-  mtuPlateaus: RFC1191_PLATEAUS,
-  amendUdpChecksumZero: false,
-  resetTrafficClass: false,
-  resetTos: false,
-  newTos: 0,
-  rfc6791v4: null,
-  rfc6791v6: null,
-  rfc6791Randomize: false,
+  ...xlatOptions({ pool6: parsePrefix6(`${PLAT}/96`), eamHairpinMode: "off", rfc6791v4: null }),
   clat: {
     ipv4Address: 0xc0000001,
     translationPrefix: dedicated ? parsePrefix6("2001:db8:c1a7::/64") : null,
     ipv6Address: dedicated ? null : parseIPv6(CLAT6),
     lan4: [parsePrefix4("192.168.1.0/24")],
-    nat44: {
-      pool4: [],
-      staticBib: [],
-      timeouts: DEFAULT_TIMEOUTS,
-      maxSessionsPerHost: 0,
-      maxPortsPerHost: 0,
-      addressDependentFiltering: false,
-      dropExternallyInitiatedTcp: true,
-      maxHeldSyns: 0,
-      logSessions: false,
-    },
+    nat44: nat64Section({ dropExternallyInitiatedTcp: true, maxHeldSyns: 0 }),
     mssClamp: 1440,
   },
 });

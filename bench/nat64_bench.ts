@@ -8,44 +8,24 @@ import { parsePrefix4, parsePrefix6 } from "../src/addr/ip.ts";
 import { PacketBatch } from "../src/packet/batch.ts";
 import { adjust } from "../src/packet/checksum.ts";
 import { Stats } from "../src/xlat/stats.ts";
-import { RFC1191_PLATEAUS } from "../src/xlat/mtu.ts";
 import { Nat64 } from "../src/nat64/engine.ts";
 import type { Nat64EngineOptions } from "../src/nat64/options.ts";
 import { Nat64Tables } from "../src/nat64/tables.ts";
 import { P_UDP } from "../src/nat64/pool4.ts";
 import { DEFAULT_TIMEOUTS } from "../src/nat64/timeouts.ts";
+import { nat64Section, xlatOptions } from "../test/fixtures/options.ts";
 
 const POOL4 = { prefix: parsePrefix4("198.51.100.0/24"), ports: { min: 1024, max: 65535 } };
 
 function engineOptions(): Nat64EngineOptions {
   return {
-    pool6: parsePrefix6("64:ff9b::/96"),
-    eam: [],
-    eamHairpinMode: "off",
-    denylist4: [],
-    wkpStrict: true,
-    lowestIpv6Mtu: 1280,
-    ipv4Mtu: 1500,
-    ipv6Mtu: 1520,
-    mtuPlateaus: RFC1191_PLATEAUS,
-    amendUdpChecksumZero: false,
-    resetTrafficClass: false,
-    resetTos: false,
-    newTos: 0,
-    rfc6791v4: null,
-    rfc6791v6: null,
-    rfc6791Randomize: false,
-    nat64: {
-      pool4: [{ ...POOL4, protocols: ["tcp", "udp", "icmp"] }],
-      staticBib: [],
-      timeouts: DEFAULT_TIMEOUTS,
-      maxSessionsPerHost: 0,
-      maxPortsPerHost: 0,
-      addressDependentFiltering: false,
-      dropExternallyInitiatedTcp: false,
-      maxHeldSyns: 1024,
-      logSessions: false,
-    },
+    ...xlatOptions({
+      pool6: parsePrefix6("64:ff9b::/96"),
+      eamHairpinMode: "off",
+      ipv6Mtu: 1520,
+      rfc6791v4: null,
+    }),
+    nat64: nat64Section({ pool4: [{ ...POOL4, protocols: ["tcp", "udp", "icmp"] }] }),
   };
 }
 

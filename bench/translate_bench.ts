@@ -7,26 +7,16 @@ import { parsePrefix4, parsePrefix6 } from "../src/addr/ip.ts";
 import { PacketBatch } from "../src/packet/batch.ts";
 import { Translator } from "../src/xlat/translator.ts";
 import { Stats } from "../src/xlat/stats.ts";
-import { RFC1191_PLATEAUS } from "../src/xlat/mtu.ts";
+import { xlatOptions } from "../test/fixtures/options.ts";
 
-const t = new Translator({
-  pool6: parsePrefix6("64:ff9b::/96"),
-  eam: [{ ipv4: parsePrefix4("192.0.2.0/24"), ipv6: parsePrefix6("2001:db8:e::/120") }],
-  eamHairpinMode: "intrinsic",
-  denylist4: [],
-  wkpStrict: true,
-  lowestIpv6Mtu: 1280,
-  ipv4Mtu: 1500,
-  ipv6Mtu: 1520,
-  mtuPlateaus: RFC1191_PLATEAUS,
-  amendUdpChecksumZero: false,
-  resetTrafficClass: false,
-  resetTos: false,
-  newTos: 0,
-  rfc6791v4: parsePrefix4("192.0.0.8/32"),
-  rfc6791v6: null,
-  rfc6791Randomize: false,
-}, new Stats());
+const t = new Translator(
+  xlatOptions({
+    pool6: parsePrefix6("64:ff9b::/96"),
+    eam: [{ ipv4: parsePrefix4("192.0.2.0/24"), ipv6: parsePrefix6("2001:db8:e::/120") }],
+    ipv6Mtu: 1520,
+  }),
+  new Stats(),
+);
 const out = new PacketBatch(64, 65536);
 // The common NAT64-prefix-only setup: no EAM (the mapper then never probes the table).
 const plain = new Translator({ ...t.opts, eam: [] }, new Stats());

@@ -7,8 +7,8 @@ import { Ipv6Info, parseIpv6 } from "../../src/packet/ipv6.ts";
 import { verifyL4Checksum4, verifyL4Checksum6 } from "../../src/packet/l4.ts";
 import { Nat64, type Nat64Extras } from "../../src/nat64/engine.ts";
 import type { Nat64EngineOptions, Nat64Options } from "../../src/nat64/options.ts";
-import { DEFAULT_TIMEOUTS } from "../../src/nat64/timeouts.ts";
 import { type DropReason, Stats } from "../../src/xlat/stats.ts";
+import { nat64Section } from "../fixtures/options.ts";
 import { options } from "./xlat_helpers.ts";
 import { pool4 } from "./nat64_helpers.ts";
 
@@ -19,18 +19,11 @@ export const p6 = (v4: string): string => `${POOL6}${v4}`;
 export function nat64Options(o: Partial<Nat64Options> = {}): Nat64EngineOptions {
   return {
     ...options({ pool6: parsePrefix6(`${POOL6}/96`), rfc6791v4: null }),
-    nat64: {
+    nat64: nat64Section({
       pool4: [pool4("198.51.100.1/32", 61001, 65535)],
-      staticBib: [],
-      timeouts: DEFAULT_TIMEOUTS,
-      maxSessionsPerHost: 0,
-      maxPortsPerHost: 0,
-      addressDependentFiltering: false,
-      dropExternallyInitiatedTcp: false,
       maxHeldSyns: 16,
-      logSessions: false,
       ...o,
-    },
+    }),
   };
 }
 
