@@ -4,14 +4,14 @@
 // same private signed hierarchy (ldns-signzone, NSD; test/fixtures/dnssec/hierarchy.ts)
 // with the same trust anchor, and get the same query files: A and AAAA for secure names,
 // most AAAA synthesized from a secure A. Servers on CPU 0, dnsperf on CPU 1.
-//   deno run -A bench/validator_load.ts [seconds] [rounds]
+//   deno run -A bench/validator_load.ts [seconds=2] [rounds=3]    (about 80 s in all)
 import { freePort, have } from "../test/e2e/dns_lab.ts";
 import { buildHierarchy, type Hierarchy } from "../test/fixtures/dnssec/hierarchy.ts";
 import { haveLdns } from "../test/fixtures/dnssec/signer.ts";
 import { dnsperf, medianByQps, type PerfResult } from "./dnsperf.ts";
 
-const seconds = Number(Deno.args[0] ?? 3);
-const rounds = Number(Deno.args[1] ?? 2);
+const seconds = Number(Deno.args[0] ?? 2);
+const rounds = Number(Deno.args[1] ?? 3);
 for (const bin of ["dnsperf", "taskset", "nsd", "unbound", "dig"]) {
   if (!have(bin)) {
     console.error(
