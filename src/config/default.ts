@@ -89,6 +89,8 @@ rate-limit = 0                 # per-client queries per second; 0 = no limit
 rate-burst = 0                 # token-bucket burst for rate-limit
 tcp-idle-timeout-ms = 10000    # idle DNS-over-TCP connections close (RFC 7766 6.2.3)
 fast-path = false              # serve UDP via the shim's recvmmsg/sendmmsg in a worker
+aaaa-only-upstream = false     # clat: upstream is a DNS64; answer A from its synthesized AAAA
+                               # (RFC 8683 3.1.2), real A query only when none comes back
 
 [dns64]                        # RFC 6147
 # prefixes = ["64:ff9b::/96"]  # omitted: translator.pool6; [] turns DNS64 off (plain proxy)

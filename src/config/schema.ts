@@ -220,6 +220,7 @@ const dns = section("dns", {
   "rate-burst": int(0, 10_000_000, 0),
   "tcp-idle-timeout-ms": int(100, 3_600_000, 10000),
   "fast-path": bool(false),
+  "aaaa-only-upstream": bool(false),
 }).prefault({}).transform((d) => ({
   listen: d.listen,
   upstream: d.upstream,
@@ -231,6 +232,7 @@ const dns = section("dns", {
   rateBurst: d["rate-burst"],
   tcpIdleTimeoutMs: d["tcp-idle-timeout-ms"],
   fastPath: d["fast-path"],
+  aaaaOnlyUpstream: d["aaaa-only-upstream"],
 }));
 
 const dns64 = section("dns64", {

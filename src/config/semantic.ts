@@ -70,6 +70,13 @@ export function resolveConfig(p: ParsedConfig, issues: KeyIssue[]): Config {
   if (mode === "none" && p.dns.listen.length === 0) {
     bad("dns.listen", 'mode "none" runs only the DNS proxy, so dns.listen must not be empty');
   }
+  if (p.dns.aaaaOnlyUpstream && mode !== "clat") {
+    bad(
+      "dns.aaaa-only-upstream",
+      `needs mode "clat": only the CLAT knows the PLAT prefix that marks synthesized AAAA ` +
+        `(RFC 8683 3.1.2)`,
+    );
+  }
   checkDuplicates("dns.listen", p.dns.listen.map((a) => `${a.host}#${a.port}`), bad);
 
   const staticPlat = p.clat.platPrefix === "discover" ? null : p.clat.platPrefix;

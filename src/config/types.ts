@@ -142,6 +142,8 @@ export interface DnsConfig {
   readonly tcpIdleTimeoutMs: number;
   /** Serve UDP through the shim's recvmmsg/sendmmsg in a worker. */
   readonly fastPath: boolean;
+  /** RFC 8683 3.1.2: A queries go to the upstream DNS64 as AAAA (clat mode). */
+  readonly aaaaOnlyUpstream: boolean;
 }
 
 export interface Dns64Config {

@@ -1,6 +1,7 @@
 // Wiring of the sans-I/O parts into one query handler: upstream client -> message cache
 // -> DNS64 -> handler with its response cache. The main thread and the fast-path worker
 // each build one (their caches are separate).
+import type { Prefix6 } from "../addr/ip.ts";
 import { MessageCache, ResponseCache } from "./cache.ts";
 import { type AnswerValidator, Dns64 } from "./dns64.ts";
 import { type HandlerDeps, QueryHandler } from "./handler.ts";
@@ -26,6 +27,7 @@ export function buildCore(
   dns64Opts: Dns64Options,
   validator?: AnswerValidator,
   validation?: ValidationSetup,
+  platPrefixes?: () => readonly Prefix6[],
 ): DnsCore {
   const metrics = new DnsMetrics();
   const now = () => Date.now();
@@ -42,7 +44,7 @@ export function buildCore(
   const lookup = v?.lookup ?? resolver.lookup;
   const dns64 = new Dns64(dns64Opts, lookup, v?.validator ?? validator ?? null);
   const responses = new ResponseCache(dns.cacheMaxEntries, dns.cacheMaxBytes / 2);
-  const deps: HandlerDeps = { dns, dns64, lookup, metrics, responses, now };
+  const deps: HandlerDeps = { dns, dns64, lookup, metrics, responses, now, platPrefixes };
   const handler = new QueryHandler(deps);
   return { handler, deps, metrics, messages, responses, validator: v?.validator };
 }

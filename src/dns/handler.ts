@@ -1,5 +1,7 @@
 // One query in, one response out: the proxy's decisions (RFC 5625) and DNS64 (RFC 6147)
 // without sockets. The server feeds it datagrams and TCP messages; tests feed it bytes.
+import type { Prefix6 } from "../addr/ip.ts";
+import { aFromSynthesized } from "./aaaa_only.ts";
 import { type Acl, aclAllows, type IpAddr } from "./acl.ts";
 import { type Answer, answerFromMessage, errorAnswer } from "./answer.ts";
 import { newShape, type QueryShape, queryShape, type ResponseCache } from "./cache.ts";
@@ -45,6 +47,8 @@ export interface HandlerDeps {
   readonly now: () => number;
   /** Told about every response put in the response cache (to copy it to the fast path). */
   onStore?: (shape: QueryShape, resp: Uint8Array, ttlSeconds: number) => void;
+  /** The PLAT prefixes in use (clat mode), for [dns] aaaa-only-upstream. */
+  readonly platPrefixes?: () => readonly Prefix6[];
 }
 
 export class QueryHandler {
@@ -169,8 +173,24 @@ export class QueryHandler {
       }
     }
     if (qn.class !== CLASS_IN) return errorAnswer(RCODE.REFUSED);
+    // DO=1 clients want the signed A RRset itself: only a real A query has it.
+    if (qn.type === TYPE.A && this.d.dns.aaaaOnlyUpstream && !flags.dnssecOk) {
+      const a = await this.aFromAaaa(qn.name, flags);
+      if (a) return a;
+    }
     const resp = await this.d.lookup(qn.name, qn.type, flags);
     return resp ? answerFromMessage(resp) : errorAnswer(RCODE.SERVFAIL);
+  }
+
+  /** RFC 8683 3.1.2: the A answer from the upstream DNS64's AAAA, or null to ask for A. */
+  private async aFromAaaa(name: string, flags: LookupFlags): Promise<Answer | null> {
+    const plat = this.d.platPrefixes?.() ?? [];
+    if (plat.length === 0) return null;
+    const aaaa = await this.d.lookup(name, TYPE.AAAA, flags);
+    const a = aaaa ? aFromSynthesized(aaaa, plat) : null;
+    if (a) this.d.metrics.aFromAaaa++;
+    else this.d.metrics.aFromAaaaFallbacks++;
+    return a;
   }
 
   /** Keep a finished response for the fast path (not errors, not truncated ones). */

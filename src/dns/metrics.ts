@@ -35,6 +35,8 @@ export const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIM
 const SCALARS = [
   "synthesized",
   "synthesizedPtr",
+  "aFromAaaa",
+  "aFromAaaaFallbacks",
   "cacheHits",
   "cacheMisses",
   "refused",
@@ -70,6 +72,10 @@ export class DnsMetrics {
   readonly failures = new Map<string, number>();
   synthesized = 0;
   synthesizedPtr = 0;
+  /** A queries answered from the upstream DNS64's synthesized AAAA (RFC 8683 3.1.2). */
+  aFromAaaa = 0;
+  /** ... and those that went upstream as A after all. */
+  aFromAaaaFallbacks = 0;
   cacheHits = 0;
   cacheMisses = 0;
   refused = 0;
@@ -168,6 +174,16 @@ export class DnsMetrics {
         "xlat64_dns64_ptr_synthesized_total",
         "PTR queries answered with a CNAME to in-addr.arpa (RFC 6147 5.3.1).",
         one(this.synthesizedPtr),
+      ),
+      counter(
+        "xlat64_dns_a_from_aaaa_total",
+        "A queries answered from the upstream DNS64's synthesized AAAA (RFC 8683 3.1.2).",
+        one(this.aFromAaaa),
+      ),
+      counter(
+        "xlat64_dns_a_from_aaaa_fallbacks_total",
+        "A queries sent upstream as A: the AAAA answer held no synthesized address.",
+        one(this.aFromAaaaFallbacks),
       ),
       counter("xlat64_dns_cache_hits_total", "Answers served from the cache.", one(this.cacheHits)),
       counter(

@@ -36,6 +36,12 @@ export interface DnsOptions {
   readonly ednsUdpSize: number;
   /** Serve UDP through the recvmmsg/sendmmsg shim in a worker when the shim loads. */
   readonly fastPath: boolean;
+  /**
+   * RFC 8683 3.1.2: the upstream is a DNS64; A queries go upstream as AAAA and are
+   * answered from synthesized AAAA under the PLAT prefixes (a real A query only when
+   * none comes back).
+   */
+  readonly aaaaOnlyUpstream: boolean;
 }
 
 export interface Dns64Options {
@@ -67,6 +73,7 @@ export const DNS_DEFAULTS: DnsOptions = {
   tcpIdleMs: 10000,
   ednsUdpSize: 1232,
   fastPath: false,
+  aaaaOnlyUpstream: false,
 };
 
 export const DNS64_DEFAULTS: Dns64Options = {
@@ -135,6 +142,7 @@ export function dnsOptionsFromConfig(
     rateBurst: d.rateBurst,
     tcpIdleMs: d.tcpIdleTimeoutMs,
     fastPath: d.fastPath,
+    aaaaOnlyUpstream: d.aaaaOnlyUpstream,
   };
   const d64 = cfg.dns64;
   const dns64: Dns64Options = {

@@ -11,7 +11,7 @@ import { readExact, writeAll } from "./upstream.ts";
 import { buildCore } from "./core.ts";
 import type { FromWorker, ToWorker } from "./fastpath_worker.ts";
 import type { MetricFamily } from "../status/metrics.ts";
-import { formatPrefix6 } from "../addr/ip.ts";
+import { formatPrefix6, type Prefix6 } from "../addr/ip.ts";
 import type { ValidationSetup } from "./validator/lookup.ts";
 
 /** The logging calls we make; a @logtape/logtape Logger fits. */
@@ -33,6 +33,8 @@ export interface DnsServerOptions {
    * dynamic EAM installs its mapping first, so the client's first packet uses it).
    */
   readonly onAnswer?: (response: Uint8Array) => void | Promise<void>;
+  /** The PLAT prefixes in use (clat mode; [dns] aaaa-only-upstream extracts A from them). */
+  readonly platPrefixes?: () => readonly Prefix6[];
 }
 
 export interface DnsStatus {
@@ -71,7 +73,7 @@ export async function startDnsServer(
     log.warn("DNS upstream {upstream} is our own listener; ignoring it", { upstream: hp(u) });
   }
   const dns: DnsOptions = { ...opts.dns, upstream: opts.dns.upstream.filter((u) => !self(u)) };
-  const core = buildCore(dns, opts.dns64, opts.validator, opts.validation);
+  const core = buildCore(dns, opts.dns64, opts.validator, opts.validation, opts.platPrefixes);
   const { handler, metrics, messages: msgCache, responses } = core;
   let worker: FastPath | null = null;
   if (dns.fastPath && dns.listen.length > 0) {

@@ -292,7 +292,7 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
     }
   }
   // Listeners before the privilege drop: they may need ports below 1024.
-  app.dns = await startDns(cfg, dnsObserver(app));
+  app.dns = await startDns(cfg, dnsObserver(app), () => app.prefixes());
   if (cfg.status.listen) {
     rt.status = startStatusServer(socketText(cfg.status.listen), app);
     log.info(`status on ${rt.status.url} (/status, /metrics, /healthz)`);
@@ -374,6 +374,7 @@ const dnsObserver = (app: Appliance) =>
 async function startDns(
   cfg: Config,
   onAnswer?: (response: Uint8Array) => void | Promise<void>,
+  platPrefixes?: () => readonly Prefix6[],
 ): Promise<DnsServerHandle | null> {
   if (cfg.dns.listen.length === 0) return null;
   let resolvConf = "";
@@ -390,7 +391,10 @@ async function startDns(
   const validation = cfg.validator.enabled
     ? await validationFromConfig(cfg.validator, getLogger("dns"))
     : undefined;
-  const h = await startDnsServer({ ...o, validation, onAnswer }, getLogger("dns"));
+  const h = await startDnsServer(
+    { ...o, validation, onAnswer, platPrefixes },
+    getLogger("dns"),
+  );
   const st = h.status();
   log.info(
     `DNS proxy on ${st.listen.join(", ")} -> ${st.upstream.join(", ")}; DNS64 ${
@@ -472,7 +476,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
     await app.dns?.close();
     app.dns = null;
     try {
-      app.dns = await startDns(applied, dnsObserver(app));
+      app.dns = await startDns(applied, dnsObserver(app), () => app.prefixes());
     } catch (e) {
       log.error(`DNS proxy did not restart: ${(e as Error).message}`);
     }
