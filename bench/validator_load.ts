@@ -213,17 +213,23 @@ try {
     const med = new Map([...runs].map(([s, rs]) => [s, medianByQps(rs)]));
     const ub = med.get(unbound)!;
     console.log(
-      `\nmix ${mix}\n${"server".padEnd(44)}     qps  avg ms  q/cpu-s  on/off  vs unbound`,
+      `\nmix ${mix}\n${
+        "server".padEnd(44)
+      }     qps  avg ms  q/cpu-s  on/off  on/off cpu  vs unbound  vs unbound cpu`,
     );
     for (const s of servers) {
       const m = med.get(s)!;
       const off = servers.find((o) => o !== unbound && !o.validation && o.fast === s.fast);
-      const onOff = s !== unbound && s.validation && off ? m.qps / med.get(off)!.qps : NaN;
+      const hasOff = s !== unbound && s.validation && off !== undefined;
+      const onOff = hasOff ? m.qps / med.get(off)!.qps : NaN;
+      const onOffCpu = hasOff ? m.perCpu / med.get(off)!.perCpu : NaN;
+      const ratio = (n: number, w: number) => Number.isNaN(n) ? "-".padStart(w) : f(n, w, 2);
       const codes = /^NOERROR \d+ \(100\.00%\)$/.test(m.rcodes) ? "" : `  [${m.rcodes}]`;
       const lost = m.lost > 0 ? `  lost ${m.lost}` : "";
       console.log(
         `${s.label.padEnd(44)} ${f(m.qps)} ${f(m.latencyMs, 7, 3)} ${f(m.perCpu, 8)} ` +
-          `${Number.isNaN(onOff) ? "      -" : f(onOff, 7, 2)} ${f(m.qps / ub.qps, 11, 2)}` +
+          `${ratio(onOff, 7)} ${ratio(onOffCpu, 11)} ${f(m.qps / ub.qps, 11, 2)} ` +
+          `${f(m.perCpu / ub.perCpu, 14, 2)}` +
           codes + lost,
       );
     }
