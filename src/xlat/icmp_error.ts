@@ -8,7 +8,7 @@ import type { Ipv6Info } from "../packet/ipv6.ts";
 import { IPPROTO, isIcmp4Error, isIcmp6Error } from "../packet/proto.ts";
 import { DROP, SLOT } from "./stats.ts";
 import type { XlatContext } from "./context.ts";
-import { copyBytes } from "./bytes.ts";
+import { copyBytes, put16, put32 } from "./bytes.ts";
 
 /** RFC 1812 4.3.2.3: an ICMPv4 error carries as much of the original as fits 576 bytes. */
 export const ICMP4_ERROR_MAX = 576;
@@ -50,6 +50,22 @@ export function mayAnswer6(b: Uint8Array, i: Ipv6Info, isPtb: boolean): boolean 
   return isPtb || b[i.off + 24] !== 0xff;
 }
 
+/** An ICMP or ICMPv6 header (RFC 792, RFC 4443 2.1) at o[p..p+8), its checksum zero until
+ *  the message is summed. `rest`: bytes 4-7 (MTU, pointer, RFC 4884 length). */
+export function putIcmpHeader(
+  o: Uint8Array,
+  p: number,
+  type: number,
+  code: number,
+  rest: number,
+): void {
+  o[p] = type;
+  o[p + 1] = code;
+  o[p + 2] = 0;
+  o[p + 3] = 0;
+  put32(o, p + 4, rest);
+}
+
 /**
  * Emits an ICMPv4 error (type, code, bytes 4-7 `rest`) about the IPv4 packet in `b`
  * parsed into `i`, from the translator's ICMPv4 source to the packet's source.
@@ -77,38 +93,20 @@ export function sendIcmp4Error(
   const total = 28 + quoted;
   o[0] = 0x45;
   o[1] = 0xc0; // RFC 1812 4.3.2.5: Internetwork Control precedence for ICMP errors
-  o[2] = total >> 8;
-  o[3] = total & 255;
-  const id = x.nextIpId();
-  o[4] = id >> 8;
-  o[5] = id & 255;
+  put16(o, 2, total);
+  put16(o, 4, x.nextIpId());
   o[6] = 0;
   o[7] = 0;
   o[8] = 64;
   o[9] = IPPROTO.ICMP;
   o[10] = 0;
   o[11] = 0;
-  const s = x.icmpSrc4;
-  o[12] = s >>> 24;
-  o[13] = (s >>> 16) & 255;
-  o[14] = (s >>> 8) & 255;
-  o[15] = s & 255;
+  put32(o, 12, x.icmpSrc4);
   copyBytes(o, 16, b, i.off + 12, 4);
-  const hc = checksum(o, 0, 20);
-  o[10] = hc >> 8;
-  o[11] = hc & 255;
-  o[20] = type;
-  o[21] = code;
-  o[22] = 0;
-  o[23] = 0;
-  o[24] = rest >>> 24;
-  o[25] = (rest >>> 16) & 255;
-  o[26] = (rest >>> 8) & 255;
-  o[27] = rest & 255;
+  put16(o, 10, checksum(o, 0, 20));
+  putIcmpHeader(o, 20, type, code, rest);
   copyBytes(o, 28, b, i.off, quoted);
-  const c = checksum(o, 20, 8 + quoted);
-  o[22] = c >> 8;
-  o[23] = c & 255;
+  put16(o, 22, checksum(o, 20, 8 + quoted));
   out.commit(total);
   x.stats.v[SLOT.icmpErrorsSent]++;
   return true;
@@ -142,24 +140,14 @@ export function sendIcmp6Error(
   o[1] = 0;
   o[2] = 0;
   o[3] = 0;
-  o[4] = plen >> 8;
-  o[5] = plen & 255;
+  put16(o, 4, plen);
   o[6] = IPPROTO.ICMPV6;
   o[7] = 64;
   copyBytes(o, 8, x.icmpSrc6, 0, 16);
   copyBytes(o, 24, b, i.off + 8, 16);
-  o[40] = type;
-  o[41] = code;
-  o[42] = 0;
-  o[43] = 0;
-  o[44] = rest >>> 24;
-  o[45] = (rest >>> 16) & 255;
-  o[46] = (rest >>> 8) & 255;
-  o[47] = rest & 255;
+  putIcmpHeader(o, 40, type, code, rest);
   copyBytes(o, 48, b, i.off, quoted);
-  const c = checksum(o, 40, plen, pseudo6(o, 8, 24, IPPROTO.ICMPV6, plen));
-  o[42] = c >> 8;
-  o[43] = c & 255;
+  put16(o, 42, checksum(o, 40, plen, pseudo6(o, 8, 24, IPPROTO.ICMPV6, plen)));
   out.commit(40 + plen);
   x.stats.v[SLOT.icmpErrorsSent]++;
   return true;

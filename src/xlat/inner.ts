@@ -4,11 +4,12 @@
 import { adjust, fold, pseudo6, sum16 } from "../packet/checksum.ts";
 import { parseIpv4 } from "../packet/ipv4.ts";
 import { parseIpv6 } from "../packet/ipv6.ts";
-import { ICMP4, ICMP6, IPPROTO, isIcmp4Error, isIcmp6Error } from "../packet/proto.ts";
+import { IPPROTO, isIcmp4Error, isIcmp6Error } from "../packet/proto.ts";
+import { icmpInfo4to6, icmpInfo6to4 } from "./icmp_map.ts";
 import { DROP } from "./stats.ts";
 import { AX_INNER, AX_NO_EAM } from "./addr_xlat.ts";
 import type { XlatContext } from "./context.ts";
-import { copyBytes, get16, put16 } from "./bytes.ts";
+import { copyBytes, get16, put16, put32 } from "./bytes.ts";
 import { setIpv4HeaderChecksum } from "../packet/ipv4.ts";
 
 /** Encodes a drop reason as a negative result. */
@@ -68,22 +69,10 @@ export function innerV4toV6(
   if (!first) return hl + avail;
 
   if (proto === IPPROTO.TCP || proto === IPPROTO.UDP) {
-    const co = p + (proto === IPPROTO.TCP ? 16 : 6);
-    if (avail >= co - p + 2) {
-      const old = get16(o, co);
-      if (!(proto === IPPROTO.UDP && old === 0)) {
-        let c = adjust(old, sum16(b, i.off + 12, 8), sum16(o, oOff + 8, 32));
-        if (c === 0 && proto === IPPROTO.UDP) c = 0xffff;
-        put16(o, co, c);
-      }
-    }
+    adjustL4Checksum(o, p, avail, proto, sum16(b, i.off + 12, 8), sum16(o, oOff + 8, 32));
   } else if (proto === IPPROTO.ICMP && avail >= 4) {
     const t = o[p];
-    const nt = t === ICMP4.ECHO_REQUEST
-      ? ICMP6.ECHO_REQUEST
-      : t === ICMP4.ECHO_REPLY
-      ? ICMP6.ECHO_REPLY
-      : -1;
+    const nt = icmpInfo4to6(t) >> 8;
     if (nt < 0) return fail(DROP.unsupported_icmp);
     o[p] = nt;
     const icmpLen = i.totalLen - i.hdrLen;
@@ -136,14 +125,8 @@ export function innerV6toV4(
   );
   o[oOff + 8] = i.hopLimit;
   o[oOff + 9] = proto === IPPROTO.ICMPV6 ? IPPROTO.ICMP : proto;
-  o[oOff + 12] = s >>> 24;
-  o[oOff + 13] = (s >>> 16) & 255;
-  o[oOff + 14] = (s >>> 8) & 255;
-  o[oOff + 15] = s & 255;
-  o[oOff + 16] = d >>> 24;
-  o[oOff + 17] = (d >>> 16) & 255;
-  o[oOff + 18] = (d >>> 8) & 255;
-  o[oOff + 19] = d & 255;
+  put32(o, oOff + 12, s);
+  put32(o, oOff + 16, d);
   setIpv4HeaderChecksum(o, oOff, 20);
 
   const avail = Math.min(i.l4Len, max - 20);
@@ -153,22 +136,10 @@ export function innerV6toV4(
   if (!first) return 20 + avail;
 
   if (proto === IPPROTO.TCP || proto === IPPROTO.UDP) {
-    const co = p + (proto === IPPROTO.TCP ? 16 : 6);
-    if (avail >= co - p + 2) {
-      const old = get16(o, co);
-      if (!(proto === IPPROTO.UDP && old === 0)) {
-        let c = adjust(old, sum16(b, i.off + 8, 32), sum16(o, oOff + 12, 8));
-        if (c === 0 && proto === IPPROTO.UDP) c = 0xffff;
-        put16(o, co, c);
-      }
-    }
+    adjustL4Checksum(o, p, avail, proto, sum16(b, i.off + 8, 32), sum16(o, oOff + 12, 8));
   } else if (proto === IPPROTO.ICMPV6 && avail >= 4) {
     const t = o[p];
-    const nt = t === ICMP6.ECHO_REQUEST
-      ? ICMP4.ECHO_REQUEST
-      : t === ICMP6.ECHO_REPLY
-      ? ICMP4.ECHO_REPLY
-      : -1;
+    const nt = icmpInfo6to4(t) >> 8;
     if (nt < 0) return fail(DROP.unsupported_icmp);
     o[p] = nt;
     const oldSum = fold(
@@ -177,4 +148,25 @@ export function innerV6toV4(
     put16(o, p + 2, adjust(get16(o, p + 2), oldSum, (nt << 8) + o[p + 1]));
   }
   return 20 + avail;
+}
+
+/**
+ * RFC 7915 4.5/5.5 for a quoted TCP/UDP header at o[p..p+avail): its checksum, when quoted
+ * and not a zero (absent) UDP one, updated for the new pseudo-header addresses (RFC 1624).
+ */
+function adjustL4Checksum(
+  o: Uint8Array,
+  p: number,
+  avail: number,
+  proto: number,
+  oldAddrSum: number,
+  newAddrSum: number,
+): void {
+  const udp = proto === IPPROTO.UDP;
+  const co = p + (udp ? 6 : 16);
+  if (avail < co - p + 2) return;
+  const old = get16(o, co);
+  if (udp && old === 0) return;
+  const c = adjust(old, oldAddrSum, newAddrSum);
+  put16(o, co, c === 0 && udp ? 0xffff : c);
 }

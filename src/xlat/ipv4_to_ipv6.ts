@@ -5,20 +5,10 @@ import { ipv4HeaderChecksumOk, type Ipv4Info, parseIpv4 } from "../packet/ipv4.t
 import { validateL4 } from "../packet/l4.ts";
 import { ICMP4, ICMP4_UNREACH, ICMP6, IPPROTO, isIcmp4Error } from "../packet/proto.ts";
 import { AX_ICMP_ERROR, AX_NO_EAM } from "./addr_xlat.ts";
-import {
-  copyBytes,
-  copyRun,
-  get16,
-  get32,
-  halves,
-  put16,
-  put32,
-  sumView,
-  zeroBytes,
-} from "./bytes.ts";
+import { copyBytes, copyRun, get16, get32, halves, put16, sumView, zeroBytes } from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
 import { emitFragments6 } from "./fragment.ts";
-import { ICMP6_ERROR_MAX, sendIcmp4Error } from "./icmp_error.ts";
+import { ICMP6_ERROR_MAX, putIcmpHeader, sendIcmp4Error } from "./icmp_error.ts";
 import { icmpErr4to6, icmpInfo4to6, paramPtr4to6, UNMAPPED } from "./icmp_map.ts";
 import { fail, innerV4toV6 } from "./inner.ts";
 import { fragNeededMtu, mtu6FromFragNeeded } from "./mtu.ts";
@@ -58,8 +48,7 @@ export function translate46(
   let reason = checkProtocol46(b, i);
   x.hairpin = x.addr.isHairpin46(intrinsic);
   if (reason === 0) reason = translateAddresses46(x, b, i, o, icmpError);
-  if (reason === 0 && !intrinsic) reason = checkTtl46(x, b, i, out, now);
-  if (reason === 0) reason = checkSourceRoute46(x, b, i, out, now);
+  if (reason === 0) reason = checkForwarding46(x, b, i, out, now, !intrinsic);
   if (reason !== 0) return refuse46(x, b, i, reason, out, now);
 
   // RFC 7915 4.1: a Fragment Header when the packet is a fragment, or when DF is clear
@@ -190,31 +179,24 @@ function translateAddresses46(
   return x.addr.v4to6(i.dst | 0, o, 24, false, icmpError ? AX_ICMP_ERROR : 0);
 }
 
-/** RFC 7915 4.1 Hop Limit: the translator is a router; TTL reaching zero is Time Exceeded. */
-function checkTtl46(
+/** What a router checks before forwarding; a refused packet is answered with an error. */
+function checkForwarding46(
   x: XlatContext,
   b: Uint8Array,
   i: Ipv4Info,
   out: PacketBatch,
   now: number,
+  decrement: boolean,
 ): number {
-  if (i.ttl > 1) return 0;
-  sendIcmp4Error(x, b, i, ICMP4.TIME_EXCEEDED, 0, 0, out, now);
-  return DROP.ttl_exceeded;
-}
-
-/**
- * RFC 7915 4.1: "if an unexpired source route option is present then the packet MUST
- * instead be discarded, and an ICMPv4 'Destination Unreachable, Source Route Failed'
- * (Type 3, Code 5) error message SHOULD be returned to the sender."
- */
-function checkSourceRoute46(
-  x: XlatContext,
-  b: Uint8Array,
-  i: Ipv4Info,
-  out: PacketBatch,
-  now: number,
-): number {
+  // RFC 7915 4.1 Hop Limit: TTL reaching zero is Time Exceeded (`decrement` false: the
+  // packet was already decremented on its way through 6->4).
+  if (decrement && i.ttl <= 1) {
+    sendIcmp4Error(x, b, i, ICMP4.TIME_EXCEEDED, 0, 0, out, now);
+    return DROP.ttl_exceeded;
+  }
+  // RFC 7915 4.1: "if an unexpired source route option is present then the packet MUST
+  // instead be discarded, and an ICMPv4 'Destination Unreachable, Source Route Failed'
+  // (Type 3, Code 5) error message SHOULD be returned to the sender."
   if (i.ihl === 5 || !hasUnexpiredSourceRoute(b, i.off + 20, i.off + i.hdrLen)) return 0;
   sendIcmp4Error(x, b, i, ICMP4.DEST_UNREACH, ICMP4_UNREACH.SOURCE_ROUTE_FAILED, 0, out, now);
   return DROP.source_route;
@@ -386,11 +368,7 @@ function translateIcmpError46(
       rest = (padded >> 3) << 24;
     }
   }
-  o[p] = t6;
-  o[p + 1] = tc & 255;
-  o[p + 2] = 0;
-  o[p + 3] = 0;
-  put32(o, p + 4, rest);
+  putIcmpHeader(o, p, t6, tc & 255, rest);
   const plen = 8 + body;
   // The IPv6 header is written after us; the pseudo-header needs only the addresses.
   put16(o, p + 2, checksum(o, p, plen, pseudo6(o, 8, 24, IPPROTO.ICMPV6, plen)));

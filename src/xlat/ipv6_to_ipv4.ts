@@ -18,7 +18,7 @@ import {
   zeroBytes,
 } from "./bytes.ts";
 import type { XlatContext } from "./context.ts";
-import { ICMP4_ERROR_MAX, sendIcmp6Error } from "./icmp_error.ts";
+import { ICMP4_ERROR_MAX, putIcmpHeader, sendIcmp6Error } from "./icmp_error.ts";
 import { icmpErr6to4, icmpInfo6to4, paramPtr6to4, UNMAPPED } from "./icmp_map.ts";
 import { fail, innerV6toV4 } from "./inner.ts";
 import { mtu4FromPtb, packetTooBigMtu } from "./mtu.ts";
@@ -52,9 +52,7 @@ export function translate64(
     isIcmp6Error(b[i.l4Off]);
   let reason = checkProtocol64(b, i);
   if (reason === 0) reason = translateAddresses64(x, b, i, o, icmpError);
-  if (reason === 0) reason = checkHopLimit64(x, b, i, out, now);
-  if (reason === 0) reason = checkRoutingHeader64(x, b, i, out, now);
-  if (reason === 0 && !icmpError) reason = checkSize64(x, b, i, out, now);
+  if (reason === 0) reason = checkForwarding64(x, b, i, out, now, icmpError);
   if (reason !== 0) return drop(x, reason), false;
 
   let l4Out: number;
@@ -127,52 +125,34 @@ function translateAddresses64(
   return 0;
 }
 
-/** RFC 7915 5.1 TTL: Hop Limit minus one; zero means ICMPv6 Time Exceeded (code 0). */
-function checkHopLimit64(
+/** What a router checks before forwarding; a refused packet is answered with an error. */
+function checkForwarding64(
   x: XlatContext,
   b: Uint8Array,
   i: Ipv6Info,
   out: PacketBatch,
   now: number,
+  icmpError: boolean,
 ): number {
-  if (i.hopLimit > 1) return 0;
-  sendIcmp6Error(x, b, i, ICMP6.TIME_EXCEEDED, 0, 0, out, now);
-  return DROP.ttl_exceeded;
-}
-
-/**
- * RFC 7915 5.1: "If a Routing header with a non-zero Segments Left field is present,
- * then the packet MUST NOT be translated, and an ICMPv6 'parameter problem/erroneous
- * header field encountered' (Type 4, Code 0) error message, with the Pointer field
- * indicating the first byte of the Segments Left field, SHOULD be returned".
- * Hop-by-Hop, Destination Options and spent Routing headers are skipped (not translated).
- */
-function checkRoutingHeader64(
-  x: XlatContext,
-  b: Uint8Array,
-  i: Ipv6Info,
-  out: PacketBatch,
-  now: number,
-): number {
-  if (i.routingOff < 0 || i.segmentsLeft === 0) return 0;
-  const ptr = i.routingOff + 3 - i.off;
-  sendIcmp6Error(x, b, i, ICMP6.PARAM_PROBLEM, ICMP6_PARAM.HEADER_FIELD, ptr, out, now);
-  return DROP.routing_header;
-}
-
-/**
- * An IPv6 packet whose IPv4 form exceeds the IPv4 next-hop MTU cannot be fragmented on
- * the way (IPv6 routers never fragment): answer Packet Too Big with the MTU it would
- * need on the IPv6 side (first fragments and whole packets only).
- */
-function checkSize64(
-  x: XlatContext,
-  b: Uint8Array,
-  i: Ipv6Info,
-  out: PacketBatch,
-  now: number,
-): number {
-  if (20 + i.l4Len <= x.opts.ipv4Mtu) return 0;
+  // RFC 7915 5.1 TTL: Hop Limit minus one; zero means ICMPv6 Time Exceeded (code 0).
+  if (i.hopLimit <= 1) {
+    sendIcmp6Error(x, b, i, ICMP6.TIME_EXCEEDED, 0, 0, out, now);
+    return DROP.ttl_exceeded;
+  }
+  // RFC 7915 5.1: "If a Routing header with a non-zero Segments Left field is present,
+  // then the packet MUST NOT be translated, and an ICMPv6 'parameter problem/erroneous
+  // header field encountered' (Type 4, Code 0) error message, with the Pointer field
+  // indicating the first byte of the Segments Left field, SHOULD be returned".
+  // Hop-by-Hop, Destination Options and spent Routing headers are skipped (not translated).
+  if (i.routingOff >= 0 && i.segmentsLeft !== 0) {
+    const ptr = i.routingOff + 3 - i.off;
+    sendIcmp6Error(x, b, i, ICMP6.PARAM_PROBLEM, ICMP6_PARAM.HEADER_FIELD, ptr, out, now);
+    return DROP.routing_header;
+  }
+  // A packet whose IPv4 form exceeds the IPv4 next-hop MTU cannot be fragmented on the
+  // way (IPv6 routers never fragment): answer Packet Too Big with the MTU it would need on
+  // the IPv6 side (first fragments and whole packets only). ICMPv6 errors are cut instead.
+  if (icmpError || 20 + i.l4Len <= x.opts.ipv4Mtu) return 0;
   if (i.fragOffset === 0) {
     const mtu = packetTooBigMtu(x.opts.ipv4Mtu + (i.fragOff >= 0 ? 8 : 0), x.opts.ipv6Mtu);
     sendIcmp6Error(x, b, i, ICMP6.PACKET_TOO_BIG, 0, mtu, out, now);
@@ -290,11 +270,7 @@ function translateIcmpError64(x: XlatContext, b: Uint8Array, i: Ipv6Info, o: Uin
       rest = (rest & 0xff00ffff) | ((padded >> 2) << 16);
     }
   }
-  o[20] = t4;
-  o[21] = tc & 255;
-  o[22] = 0;
-  o[23] = 0;
-  put32(o, 24, rest >>> 0);
+  putIcmpHeader(o, 20, t4, tc & 255, rest);
   const plen = 8 + body;
   put16(o, 22, checksum(o, 20, plen));
   return plen;
