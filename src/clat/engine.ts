@@ -12,11 +12,13 @@
 // RFC 6146's state handling (TCP state machine, timeouts, ICMP errors, fragments), and
 // the result is translated statelessly toward the PLAT. The internal prefix never
 // leaves the engine.
-import { contains4, parseIPv6, type Prefix4, prefix4, prefix6 } from "../addr/ip.ts";
+import { contains4, formatIPv4, parseIPv6, type Prefix4, prefix4, prefix6 } from "../addr/ip.ts";
+import { extract4 } from "../addr/rfc6052.ts";
 import { PacketBatch } from "../packet/batch.ts";
-import type { PacketEngine } from "../io/worker_protocol.ts";
+import type { EngineRequest, PacketEngine } from "../io/worker_protocol.ts";
 import { Nat64 } from "../nat64/engine.ts";
 import type { Nat64EngineOptions } from "../nat64/options.ts";
+import type { SessionRow } from "../nat64/session_rows.ts";
 import type { IcmpRateLimit } from "../xlat/context.ts";
 import type { EamEntry, XlatOptions } from "../xlat/options.ts";
 import { DROP, SLOT, Stats, STATS_LEN } from "../xlat/stats.ts";
@@ -194,6 +196,18 @@ export class Clat implements PacketEngine {
     this.#build(o, fresh);
   }
 
+  /**
+   * Single-address mode: the NAT44's table sizes ("gauges") and session rows, which the
+   * supervisor polls as it does NAT64's. A dedicated-prefix CLAT keeps no state.
+   */
+  request(req: EngineRequest, now: number): unknown {
+    const nat = this.#nat;
+    if (!nat) throw new Error("a dedicated-prefix CLAT keeps no NAT44 state");
+    if (req.op === "gauges") return nat.gauges();
+    if (req.op === "sessions") return nat.sessionRows(req.limit, now).map(nat44Row);
+    throw new Error(`the CLAT's NAT44 answers no "${req.op}"`);
+  }
+
   tick(now: number): void {
     this.#nat?.tick(now);
     this.#fold();
@@ -301,6 +315,23 @@ export class Clat implements PacketEngine {
       f[i] = a[i];
     }
   }
+}
+
+/**
+ * A NAT64 session row of the NAT44 as people read it: the client's IPv4 address:port
+ * (its internal IPv6 address holds it) in place of the internal IPv6 side.
+ */
+export function nat44Row(r: SessionRow): SessionRow {
+  const m = /^\[([0-9a-f:.]+)\]:(\d+)$/i.exec(String(r.ipv6));
+  const v4 = m ? extract4(INTERNAL_PREFIX, parseIPv6(m[1]), 0) : -1;
+  return {
+    proto: r.proto,
+    client: v4 >= 0 ? `${formatIPv4(v4)}:${m![2]}` : String(r.ipv6),
+    ipv4: r.ipv4,
+    remote: r.remote,
+    state: r.state,
+    expires_s: r.expires_s,
+  };
 }
 
 /** Copies a packet into `out`: appended, or over slot `at` (no allocation). */

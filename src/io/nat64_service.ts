@@ -58,10 +58,96 @@ export async function loadNat64Snapshot(cfg: Config, log: Logger): Promise<Uint8
   }
 }
 
+/**
+ * The NAT tables of the first data-path worker (NAT64, or the single-address CLAT's
+ * NAT44): sizes fetched every GAUGE_INTERVAL_MS for /metrics and /status, session rows
+ * on demand. Both engines answer the same "gauges" and "sessions" requests.
+ */
+export class NatTables {
+  #gauges: Nat64Gauges | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(readonly pool: () => WorkerPool | null) {}
+
+  /** The last sizes fetched; null before the first answer. */
+  get gauges(): Nat64Gauges | null {
+    return this.#gauges;
+  }
+
+  async start(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.refresh(), GAUGE_INTERVAL_MS);
+    await this.refresh();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async refresh(): Promise<void> {
+    const w = this.pool()?.first();
+    if (!w) return;
+    try {
+      this.#gauges = await w.request({ op: "gauges" }, 2000) as Nat64Gauges;
+    } catch {
+      // The worker is stopping or busy; keep the last values.
+    }
+  }
+
+  /** Up to `limit` session rows from the worker. */
+  async sessions(limit: number): Promise<readonly SessionRow[]> {
+    const w = this.pool()?.first();
+    if (!w) return [];
+    return await w.request({ op: "sessions", limit }) as SessionRow[];
+  }
+}
+
+/** Metric names and help texts for one NAT's tables. */
+export interface NatTableNames {
+  readonly bindings: readonly [string, string];
+  readonly sessions: readonly [string, string];
+  readonly ports: readonly [string, string];
+  readonly hosts: readonly [string, string];
+}
+
+/** Per-protocol bindings, sessions and port use, and the host count, as gauges. */
+export function natTableFamilies(g: Nat64Gauges, n: NatTableNames): MetricFamily[] {
+  const perProto = ([name, help]: readonly [string, string], v: PerProto): MetricFamily => ({
+    name,
+    help,
+    type: "gauge",
+    samples: PROTOS.map((p) => ({ labels: { protocol: p }, value: v[p] })),
+  });
+  return [
+    perProto(n.bindings, g.bibs),
+    perProto(n.sessions, g.sessions),
+    {
+      name: n.ports[0],
+      help: n.ports[1],
+      type: "gauge",
+      samples: PROTOS.flatMap((p) => [
+        { labels: { protocol: p, state: "used" }, value: g.pool4Used[p] },
+        { labels: { protocol: p, state: "total" }, value: g.pool4Capacity[p] },
+      ]),
+    },
+    one(n.hosts[0], n.hosts[1], "gauge", g.hosts),
+  ];
+}
+
+const NAT64_TABLES: NatTableNames = {
+  bindings: ["xlat64_nat64_bib_entries", "NAT64 BIB entries (RFC 6146)"],
+  sessions: ["xlat64_nat64_sessions", "NAT64 sessions (RFC 6146)"],
+  ports: [
+    "xlat64_nat64_pool4_ports",
+    "pool4 transport addresses (ports, ICMP identifiers): used (bound) and total",
+  ],
+  hosts: ["xlat64_nat64_hosts", "IPv6 hosts holding NAT64 state"],
+};
+
 export class Nat64Service {
   #cfg: Config;
-  #gauges: Nat64Gauges | null = null;
-  #gaugeTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #tables: NatTables;
   #snapTimer: ReturnType<typeof setInterval> | undefined;
   #writing: Promise<void> | null = null;
   #pcp: RunningPcpServer | null = null;
@@ -79,6 +165,7 @@ export class Nat64Service {
     metrics: MetricsRegistry,
   ) {
     this.#cfg = cfg;
+    this.#tables = new NatTables(pool);
     metrics.provide(() => this.#families());
   }
 
@@ -90,8 +177,7 @@ export class Nat64Service {
       if (r.ok) this.log.info(`nat64 snapshot restored: ${JSON.stringify(r.detail)}`);
       else this.log.warn(`nat64 snapshot not restored (starting empty): ${r.detail}`);
     }
-    this.#gaugeTimer = setInterval(() => this.#refreshGauges(), GAUGE_INTERVAL_MS);
-    await this.#refreshGauges();
+    await this.#tables.start();
     this.#schedule();
     await this.#startPcp();
   }
@@ -107,7 +193,7 @@ export class Nat64Service {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#gaugeTimer);
+    this.#tables.stop();
     clearInterval(this.#snapTimer);
     await this.#pcp?.close();
     this.#pcp = null;
@@ -150,16 +236,6 @@ export class Nat64Service {
     return this.#writing;
   }
 
-  async #refreshGauges(): Promise<void> {
-    const w = this.pool()?.first();
-    if (!w) return;
-    try {
-      this.#gauges = await w.request({ op: "gauges" }, 2000) as Nat64Gauges;
-    } catch {
-      // The worker is stopping or busy; keep the last values.
-    }
-  }
-
   async #startPcp(): Promise<void> {
     const listen = this.#cfg.pcp.listen;
     const key = JSON.stringify(listen);
@@ -194,14 +270,12 @@ export class Nat64Service {
   }
 
   /** Up to `limit` session rows from the worker. */
-  async sessions(limit: number): Promise<readonly SessionRow[]> {
-    const w = this.pool()?.first();
-    if (!w) return [];
-    return await w.request({ op: "sessions", limit }) as SessionRow[];
+  sessions(limit: number): Promise<readonly SessionRow[]> {
+    return this.#tables.sessions(limit);
   }
 
   status(): Nat64Status | null {
-    const g = this.#gauges;
+    const g = this.#tables.gauges;
     if (g === null) return null;
     const use = (p: keyof PerProto) => ({ used: g.pool4Used[p], total: g.pool4Capacity[p] });
     const pool4 = { tcp: use("tcp"), udp: use("udp"), icmp: use("icmp") };
@@ -227,26 +301,9 @@ export class Nat64Service {
   }
 
   *#families(): Iterable<MetricFamily> {
-    const g = this.#gauges;
+    const g = this.#tables.gauges;
     if (g !== null) {
-      const perProto = (name: string, help: string, v: PerProto): MetricFamily => ({
-        name,
-        help,
-        type: "gauge",
-        samples: PROTOS.map((p) => ({ labels: { protocol: p }, value: v[p] })),
-      });
-      yield perProto("xlat64_nat64_bib_entries", "NAT64 BIB entries (RFC 6146)", g.bibs);
-      yield perProto("xlat64_nat64_sessions", "NAT64 sessions (RFC 6146)", g.sessions);
-      yield {
-        name: "xlat64_nat64_pool4_ports",
-        help: "pool4 transport addresses (ports, ICMP identifiers): used (bound) and total",
-        type: "gauge",
-        samples: PROTOS.flatMap((p) => [
-          { labels: { protocol: p, state: "used" }, value: g.pool4Used[p] },
-          { labels: { protocol: p, state: "total" }, value: g.pool4Capacity[p] },
-        ]),
-      };
-      yield one("xlat64_nat64_hosts", "IPv6 hosts holding NAT64 state", "gauge", g.hosts);
+      yield* natTableFamilies(g, NAT64_TABLES);
       yield one(
         "xlat64_nat64_held_syns",
         "unsolicited IPv4 SYNs waiting (RFC 6146 3.5.2.2)",

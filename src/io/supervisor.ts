@@ -34,6 +34,7 @@ import { TunDevice } from "./tun.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { loadNat64Snapshot, Nat64Service, type Nat64Status } from "./nat64_service.ts";
 import type { SessionRow } from "../status/source.ts";
+import { ClatNat44, type Nat44Status } from "./clat_nat44.ts";
 import { IO } from "./worker_protocol.ts";
 
 const log = getLogger("appliance");
@@ -98,11 +99,14 @@ export class Appliance implements StatusSource {
   prefixControl: PrefixControl | null = null;
   /** NAT64 state across restarts, PCP, table gauges (mode nat64). */
   nat64: Nat64Service | null = null;
+  /** The single-address CLAT's NAT44 tables (mode clat without a translation prefix). */
+  nat44: ClatNat44 | null = null;
 
   constructor(cfg: Config) {
     this.#config = cfg;
     this.#options = engineOptions(cfg);
     this.metrics.provide(() => this.#ioFamilies());
+    this.metrics.provide(() => this.nat44?.families() ?? []);
   }
 
   get config(): Config {
@@ -135,24 +139,29 @@ export class Appliance implements StatusSource {
   stats(): Stats {
     return this.pool ? this.pool.stats() : new Stats();
   }
-  /** NAT64 session rows from the worker; undefined in modes without sessions. */
+  /** NAT64 (or CLAT NAT44) session rows from the worker; undefined in modes without. */
   sessions(limit: number): Promise<readonly SessionRow[]> | undefined {
-    return this.nat64?.sessions(limit);
+    return this.nat64?.sessions(limit) ?? this.nat44?.sessions(limit);
   }
   /** NAT64 tables and allocation failures for /status; null outside nat64 mode. */
   nat64Status(): Nat64Status | null {
     const n = this.nat64?.status() ?? null;
-    if (n === null) return null;
+    return n === null ? null : { ...n, allocationFailures: this.#allocationFailures() };
+  }
+  /** The single-address CLAT's NAT44 tables for /status; null otherwise. */
+  nat44Status(): Nat44Status | null {
+    const n = this.nat44?.status() ?? null;
+    return n === null ? null : { ...n, allocationFailures: this.#allocationFailures() };
+  }
+  /** Packets refused for want of a binding (the NAT44's drops are folded into stats). */
+  #allocationFailures() {
     const s = this.stats();
     const both = (r: "pool4_exhausted" | "port_limit" | "session_limit") =>
       s.drops(r, true) + s.drops(r, false);
     return {
-      ...n,
-      allocationFailures: {
-        pool4Exhausted: both("pool4_exhausted"),
-        portLimit: both("port_limit"),
-        sessionLimit: both("session_limit"),
-      },
+      pool4Exhausted: both("pool4_exhausted"),
+      portLimit: both("port_limit"),
+      sessionLimit: both("session_limit"),
     };
   }
 
@@ -334,6 +343,7 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
       app.nat64 = new Nat64Service(cfg, () => app.pool, log, app.metrics);
       await app.nat64.start();
     }
+    await syncNat44(app);
   }
   // After the workers (new prefixes go to them); also without a TUN (announcing only).
   if (needsPrefixControl(cfg)) {
@@ -349,11 +359,25 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
   }
 }
 
+/** Single-address CLAT: the NAT44's tables are polled; a reload may switch variants. */
+async function syncNat44(app: Appliance): Promise<void> {
+  const c = app.config;
+  const want = c.mode === "clat" && c.clat.translationPrefix === null && app.pool !== null;
+  if (want && !app.nat44) {
+    app.nat44 = new ClatNat44(() => app.pool);
+    await app.nat44.start();
+  } else if (!want && app.nat44) {
+    app.nat44.close();
+    app.nat44 = null;
+  }
+}
+
 /** Stop workers, remove what we added to the system, close the TUN and listeners. */
 async function shutDown(app: Appliance, rt: Runtime): Promise<void> {
   await app.prefixControl?.stop();
   // The last NAT64 snapshot needs the worker: before it stops.
   await app.nat64?.close();
+  app.nat44?.close();
   if (app.pool) await app.pool.stop();
   if (rt.managed) await rt.net.teardown();
   if (rt.tun) {
@@ -462,6 +486,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
   };
   app.setConfig(applied, options);
   await app.nat64?.reconfigure(applied);
+  await syncNat44(app);
   await app.prefixControl?.reload(applied);
   const tun = rt.tun;
   if (tun && rt.managed) {

@@ -65,6 +65,7 @@ export function renderStatus(doc: StatusDoc, o: { sessionsAsked?: boolean } = {}
   if (dropRows.length === 0) lines.push("drops: none");
   else lines.push(table([["drop reason", "4to6", "6to4"], ...dropRows], [1, 2]));
   if (doc.nat64) lines.push("", ...renderNat64(doc.nat64 as Nat64Doc));
+  if (doc.nat44) lines.push("", ...renderNat44(doc.nat44 as Nat44Doc));
   if (doc.discovery) lines.push("", ...renderPrefixControl(doc.discovery as PrefixControlDoc));
   if (o.sessionsAsked && !doc.sessions) {
     lines.push("", `sessions: none kept in mode ${doc.mode}`);
@@ -125,6 +126,39 @@ function renderNat64(n: Nat64Doc): string[] {
     );
   }
   return out;
+}
+
+/** The parts of /status's "nat44" object the client shows (see src/io/clat_nat44.ts). */
+interface Nat44Doc {
+  bindings: Record<string, number>;
+  sessions: Record<string, number>;
+  ports: Record<string, { used: number; total: number }>;
+  clients: number;
+  allocationFailures?: { pool4Exhausted: number; portLimit: number; sessionLimit: number };
+}
+
+function renderNat44(n: Nat44Doc): string[] {
+  const rows = [["CLAT NAT44", "bindings", "sessions", "ports used", "ports total", "use"]];
+  for (const p of ["tcp", "udp", "icmp"]) {
+    const u = n.ports[p] ?? { used: 0, total: 0 };
+    rows.push([
+      p,
+      humanCount(n.bindings[p] ?? 0),
+      humanCount(n.sessions[p] ?? 0),
+      humanCount(u.used),
+      humanCount(u.total),
+      u.total > 0 ? `${(100 * u.used / u.total).toFixed(1)}%` : "-",
+    ]);
+  }
+  const f = n.allocationFailures;
+  return [
+    table(rows, [1, 2, 3, 4, 5]),
+    `clients ${humanCount(n.clients)}` +
+    (f
+      ? `; allocation failures: ports ${humanCount(f.pool4Exhausted + f.portLimit)}, ` +
+        `session limit ${humanCount(f.sessionLimit)}`
+      : ""),
+  ];
 }
 
 /** Prints the status or, when the appliance cannot be reached, a reason and exits 1. */

@@ -40,6 +40,8 @@ export interface StatusDoc {
   readonly sessions?: readonly SessionRow[];
   /** NAT64 tables (nat64 mode): per-protocol BIB/sessions, pool4 use, failures, PCP. */
   readonly nat64?: unknown;
+  /** The single-address CLAT's NAT44: bindings, sessions, port use, clients. */
+  readonly nat44?: unknown;
   /** Each discovery method and its answer (clat), what is announced (PREF64). */
   readonly discovery?: unknown;
 }
@@ -99,7 +101,8 @@ export function buildStatus(
     ...(src.discovery?.() ? { discovery: src.discovery() } : {}),
   };
   const nat64 = src.nat64Status?.();
-  const withNat64: StatusDoc = nat64 ? { ...doc, nat64 } : doc;
+  const nat44 = src.nat44Status?.();
+  const withNat64: StatusDoc = { ...doc, ...(nat64 ? { nat64 } : {}), ...(nat44 ? { nat44 } : {}) };
   if (opts.rows) return { ...withNat64, sessions: opts.rows };
   if (opts.sessions !== undefined && src.sessions) {
     const rows = src.sessions(opts.sessions);

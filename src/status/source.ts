@@ -38,6 +38,8 @@ export interface StatusSource {
   ): readonly SessionRow[] | Promise<readonly SessionRow[]> | undefined;
   /** NAT64 tables (BIB, sessions, pool4 use, allocation failures); null outside nat64. */
   nat64Status?(): unknown;
+  /** The single-address CLAT's NAT44 tables; null otherwise. */
+  nat44Status?(): unknown;
   /** Prefix discovery and PREF64 announcing (null or absent: not running). */
   discovery?(): unknown;
   /** Overrides the default health rule (every worker running). */
