@@ -140,7 +140,7 @@ function buildProgram(setExit: (code: number) => void) {
     .description("pretty-print the running appliance's /status")
     .option("--url <url>", "status endpoint (default: [status] listen, else 127.0.0.1:8064)")
     .option("-c, --config <file>", "take the endpoint from this config's [status] listen")
-    .option("--sessions [n]", "also list NAT64 sessions (up to n, default 100)")
+    .option("--sessions [n]", "also list NAT64 (or CLAT NAT44) sessions (up to n, default 100)")
     .action(async (opts) => {
       const { printStatus, DEFAULT_STATUS_URL } = await import("./src/status/client.ts");
       const sessions = opts.sessions === undefined

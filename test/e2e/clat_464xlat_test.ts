@@ -9,11 +9,13 @@ import {
   CLAT6,
   clatConfig,
   type ClatVariant,
+  MAIN,
   nat64Config,
   SERVER,
   startServers,
   startXlat64,
   status,
+  waitFor,
 } from "./clat_lab.ts";
 
 for (const v of ["dedicated", "single"] as ClatVariant[]) {
@@ -48,6 +50,29 @@ for (const v of ["dedicated", "single"] as ClatVariant[]) {
           // RFC 8683 4.8: the one address is answered for by proxy ND on the uplink.
           const proxies = await l.clat.run(["ip", "-6", "neigh", "show", "proxy"]);
           assert.match(proxies, new RegExp(CLAT6));
+          // The NAT44's tables: /status, /metrics and `xlat64 status --sessions`.
+          type Nat44 = { clients: number; bindings: { udp: number } };
+          const nat44 = async () => (await status(l.clat)).nat44 as Nat44 | undefined;
+          await waitFor("NAT44 gauges in /status", async () => ((await nat44())?.clients ?? 0) > 0);
+          assert.ok((await nat44())!.bindings.udp >= 1);
+          const metrics = await l.clat.run(["curl", "-sf", "http://127.0.0.1:18064/metrics"]);
+          assert.match(metrics, /xlat64_clat_nat44_bindings\{protocol="udp"\} [1-9]/);
+          assert.match(metrics, /xlat64_clat_nat44_clients [1-9]/);
+          const text = await l.clat.run([
+            Deno.execPath(),
+            "run",
+            "-A",
+            MAIN,
+            "status",
+            "--url",
+            "127.0.0.1:18064",
+            "--sessions",
+          ]);
+          assert.match(text, /CLAT NAT44/);
+          assert.match(
+            text,
+            new RegExp(`udp\\s+192\\.168\\.77\\.2:\\d+\\s+192\\.0\\.0\\.1:\\d+\\s+${SERVER}:7007`),
+          );
         }
         // The CLAT's IPv4 default yields to native IPv4 (RFC 8683 4.8): a high metric.
         const r = await l.clat.run(["ip", "-4", "route", "show", "default"]);
