@@ -21,21 +21,32 @@ function framed(id: number, name: string, type: number): Uint8Array {
   return Uint8Array.of(q.length >> 8, q.length & 255, ...q);
 }
 
+/** Reads one length-prefixed DNS message (RFC 1035 4.2.2) and decodes it. */
+async function readFramed(conn: Deno.Conn): Promise<ReturnType<typeof decodeMessage>> {
+  const len = await readExact(conn, 2);
+  return decodeMessage(await readExact(conn, (len[0] << 8) | len[1]));
+}
+
+/** A DNS server on an ephemeral loopback port with no upstream, idle TCP closed at 300 ms. */
+function startLoopbackServer(): ReturnType<typeof startDnsServer> {
+  return startDnsServer({
+    dns: {
+      ...DNS_DEFAULTS,
+      listen: [{ host: "127.0.0.1", port: 0 }],
+      upstream: [],
+      tcpIdleMs: 300,
+    },
+    dns64: DNS64_DEFAULTS,
+  }, quiet);
+}
+
 Deno.test({
   name:
     "RFC 7766 6.2.1.1: pipelined TCP queries are all answered; 6.2.3: idle connections are closed",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const srv = await startDnsServer({
-      dns: {
-        ...DNS_DEFAULTS,
-        listen: [{ host: "127.0.0.1", port: 0 }],
-        upstream: [],
-        tcpIdleMs: 300,
-      },
-      dns64: DNS64_DEFAULTS,
-    }, quiet);
+    const srv = await startLoopbackServer();
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: srv.addresses[0].port });
     try {
       // Three queries in one write, before reading anything.
@@ -49,8 +60,7 @@ Deno.test({
       );
       const got = new Map<number, number>();
       for (let i = 0; i < 3; i++) {
-        const len = await readExact(conn, 2);
-        const d = decodeMessage(await readExact(conn, (len[0] << 8) | len[1]));
+        const d = await readFramed(conn);
         assert.ok(d.ok);
         got.set(d.msg.id, d.msg.answer.length * 16 + (d.msg.flags & 0xf));
       }
@@ -75,23 +85,14 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const srv = await startDnsServer({
-      dns: {
-        ...DNS_DEFAULTS,
-        listen: [{ host: "127.0.0.1", port: 0 }],
-        upstream: [],
-        tcpIdleMs: 300,
-      },
-      dns64: DNS64_DEFAULTS,
-    }, quiet);
+    const srv = await startLoopbackServer();
     const port = srv.addresses[0].port;
     const bad = await Deno.connect({ hostname: "127.0.0.1", port });
     const good = await Deno.connect({ hostname: "127.0.0.1", port });
     try {
       await writeAll(bad, Uint8Array.of(0xff, 0xff, 1, 2, 3));
       await writeAll(good, framed(7, "ipv4only.arpa.", TYPE.A));
-      const len = await readExact(good, 2);
-      const d = decodeMessage(await readExact(good, (len[0] << 8) | len[1]));
+      const d = await readFramed(good);
       assert.ok(d.ok && d.msg.id === 7 && d.msg.answer.length === 2);
     } finally {
       bad.close();
