@@ -33,6 +33,30 @@ interface Compared {
   report: string;
 }
 
+/** Builds the corpus in `dir` and runs it through `xlat64 replay` with `config`. */
+async function replayCorpus(
+  dir: string,
+  name: string,
+  config: string,
+): Promise<{ corpus: { pcap: string; json: string }; cfg: string; out: string }> {
+  const corpus = await makeCorpus(dir);
+  const cfg = `${dir}/${name}.toml`;
+  await Deno.writeTextFile(cfg, config);
+  const out = `${dir}/${name}-replay.pcap`;
+  const r = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    MAIN,
+    "replay",
+    "--config",
+    cfg,
+    corpus.pcap,
+    out,
+  ]);
+  assert.equal(r.code, 0, `xlat64 replay: ${r.stderr}`);
+  return { corpus, cfg, out };
+}
+
 /**
  * Runs the corpus through the namespace translator (TAYGA, or xlat64 with `extra`) and
  * compares with the replay output. One retry on a failed capture or on differences: the
@@ -92,21 +116,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "xlat64-tayga-diff-" });
     try {
-      const corpus = await makeCorpus(dir);
-      const cfg = `${dir}/siit.toml`;
-      await Deno.writeTextFile(cfg, SIIT_CONFIG);
-      const xlatOut = `${dir}/xlat64.pcap`;
-      const r = await run(Deno.execPath(), [
-        "run",
-        "-A",
-        MAIN,
-        "replay",
-        "--config",
-        cfg,
-        corpus.pcap,
-        xlatOut,
-      ]);
-      assert.equal(r.code, 0, `xlat64 replay: ${r.stderr}`);
+      const { corpus, out: xlatOut } = await replayCorpus(dir, "siit", SIIT_CONFIG);
 
       const taygaOut = `${dir}/tayga.pcap`;
       const { summary, report } = await captureAndCompare(dir, corpus, taygaOut, xlatOut, []);
@@ -145,21 +155,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "xlat64-live-diff-" });
     try {
-      const corpus = await makeCorpus(dir);
-      const cfg = `${dir}/live.toml`;
-      await Deno.writeTextFile(cfg, LIVE_CONFIG);
-      const replayOut = `${dir}/replay.pcap`;
-      const r = await run(Deno.execPath(), [
-        "run",
-        "-A",
-        MAIN,
-        "replay",
-        "--config",
-        cfg,
-        corpus.pcap,
-        replayOut,
-      ]);
-      assert.equal(r.code, 0, `xlat64 replay: ${r.stderr}`);
+      const { corpus, cfg, out: replayOut } = await replayCorpus(dir, "live", LIVE_CONFIG);
       const { summary, report } = await captureAndCompare(
         dir,
         corpus,
