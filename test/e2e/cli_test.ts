@@ -248,23 +248,13 @@ Deno.test("cli: replay of an Ethernet pcap gives the same output as raw IP", asy
 Deno.test("cli: replay of a missing or broken input exits 1", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/siit.toml`, SIIT);
-    const missing = await cli(
-      "replay",
-      "--config",
-      `${dir}/siit.toml`,
-      `${dir}/no.pcap`,
-      `${dir}/o.pcap`,
-    );
+    const replay = (input: string) =>
+      cli("replay", "--config", `${dir}/siit.toml`, `${dir}/${input}`, `${dir}/o.pcap`);
+    const missing = await replay("no.pcap");
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no\.pcap/);
     await Deno.writeFile(`${dir}/junk.pcap`, new Uint8Array(64).fill(7));
-    const junk = await cli(
-      "replay",
-      "--config",
-      `${dir}/siit.toml`,
-      `${dir}/junk.pcap`,
-      `${dir}/o.pcap`,
-    );
+    const junk = await replay("junk.pcap");
     assert.equal(junk.code, 1);
     assert.match(junk.stderr, /pcap: bad magic/);
   });
