@@ -83,14 +83,27 @@ export class Nat64Harness {
   }
 }
 
-export interface Seen4 {
+/** The addresses (as text), protocol, ports and L4 offset of an emitted packet. */
+export interface Seen<I> {
   src: string;
   dst: string;
   proto: number;
   sport: number;
   dport: number;
   l4: number;
-  info: Ipv4Info;
+  info: I;
+}
+export type Seen4 = Seen<Ipv4Info>;
+export type Seen6 = Seen<Ipv6Info>;
+
+function seen<I extends { proto: number; l4Off: number }>(
+  b: Uint8Array,
+  i: I,
+  src: string,
+  dst: string,
+): Seen<I> {
+  const l4 = i.l4Off;
+  return { src, dst, proto: i.proto, sport: u16(b, l4), dport: u16(b, l4 + 2), l4, info: i };
 }
 
 /** Parses an emitted IPv4 packet, asserting its header and L4 checksums. */
@@ -98,42 +111,15 @@ export function read4(b: Uint8Array): Seen4 {
   const i = new Ipv4Info();
   assert.equal(parseIpv4(b, b.length, i), 0, "valid IPv4");
   assert.equal(verifyL4Checksum4(b, i), 0, "L4 checksum");
-  const l4 = i.l4Off;
-  return {
-    src: formatIPv4(i.src),
-    dst: formatIPv4(i.dst),
-    proto: i.proto,
-    sport: (b[l4] << 8) | b[l4 + 1],
-    dport: (b[l4 + 2] << 8) | b[l4 + 3],
-    l4,
-    info: i,
-  };
+  return seen(b, i, formatIPv4(i.src), formatIPv4(i.dst));
 }
 
-export interface Seen6 {
-  src: string;
-  dst: string;
-  proto: number;
-  sport: number;
-  dport: number;
-  l4: number;
-  info: Ipv6Info;
-}
-
+/** Parses an emitted IPv6 packet, asserting its header and L4 checksums. */
 export function read6(b: Uint8Array): Seen6 {
   const i = new Ipv6Info();
   assert.equal(parseIpv6(b, b.length, i), 0, "valid IPv6");
   assert.equal(verifyL4Checksum6(b, i), 0, "L4 checksum");
-  const l4 = i.l4Off;
-  return {
-    src: formatIPv6(b, 8),
-    dst: formatIPv6(b, 24),
-    proto: i.proto,
-    sport: (b[l4] << 8) | b[l4 + 1],
-    dport: (b[l4 + 2] << 8) | b[l4 + 3],
-    l4,
-    info: i,
-  };
+  return seen(b, i, formatIPv6(b, 8), formatIPv6(b, 24));
 }
 
 export const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
