@@ -15,6 +15,8 @@ import {
   upstreamQuery,
 } from "./discovery_run.ts";
 import { DynamicEam } from "./dynamic_eam.ts";
+import { discoveryFamilies } from "./discovery_metrics.ts";
+import type { MetricFamily } from "../status/metrics.ts";
 import { lanPrefixes, toClatEngineOptions } from "./options.ts";
 import { prefix4, prefix6 } from "../addr/ip.ts";
 
@@ -38,6 +40,8 @@ export interface PrefixControl {
   /** The PLAT prefix in use (clat mode), or null. */
   current(): Prefix6 | null;
   status(): PrefixControlStatus;
+  /** Discovery in /metrics (clat mode; [] otherwise). */
+  families(): MetricFamily[];
   /** Engine options for `cfg` with the discovered prefix (config reloads). */
   optionsFor(cfg: Config): XlatOptions;
   /**
@@ -73,6 +77,7 @@ export async function startPrefixControl(
   const log = deps.log;
   let discovery: RunningDiscovery | null = null;
   let current: Prefix6 | null = null;
+  let changes = 0;
   let chain: Promise<void> = Promise.resolve();
   let dyn: DynamicEam | null = null;
   // The engine options for a config: the PLAT prefix in use plus any dynamic mappings.
@@ -121,6 +126,7 @@ export async function startPrefixControl(
       host,
       (p, all, source) => {
         current = p;
+        changes++;
         const extra = all.length > 1
           ? ` (also known: ${all.slice(1).map(prefixText).join(", ")})`
           : "";
@@ -167,6 +173,7 @@ export async function startPrefixControl(
         }
         : {}),
     }),
+    families: () => discovery ? discoveryFamilies(discovery.status(), changes) : [],
     optionsFor: build,
     observeDns: (resp) => dyn ? dyn.observe(resp) : Promise.resolve(),
     async reload(c) {

@@ -107,6 +107,7 @@ export class Appliance implements StatusSource {
     this.#options = engineOptions(cfg);
     this.metrics.provide(() => this.#ioFamilies());
     this.metrics.provide(() => this.nat44?.families() ?? []);
+    this.metrics.provide(() => this.prefixControl?.families() ?? []);
   }
 
   get config(): Config {

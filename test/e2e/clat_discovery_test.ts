@@ -139,6 +139,14 @@ Deno.test({
       // RFC 8781 5: the old prefix was withdrawn (lifetime 0), not left to expire.
       assert.ok(!s1.discovery.discovery.learned.some((x) => x.prefix === PLAT_PREFIX));
       assert.equal(await udpEcho(l.cli, SERVER, "xyz"), "zyx");
+      // The same in /metrics: one prefix from PREF64 now, and at least two changes so far.
+      const m = await l.clat.run(["curl", "-sf", "http://127.0.0.1:18064/metrics"]);
+      assert.match(m, /xlat64_discovery_prefixes\{source="pref64"\} 1\n/);
+      assert.match(
+        m,
+        /xlat64_discovery_active_prefix\{prefix="2001:db8:6464::\/96",source="pref64"\} 1/,
+      );
+      assert.match(m, /xlat64_discovery_changes_total [2-9]\n/);
 
       // The PLAT dies without a word: the prefix expires after its lifetime (8 s).
       Deno.kill(l.platApp.pid, "SIGKILL");
