@@ -50,6 +50,16 @@ export function mayAnswer6(b: Uint8Array, i: Ipv6Info, isPtb: boolean): boolean 
   return isPtb || b[i.off + 24] !== 0xff;
 }
 
+/** An output slot for an error the rate limit lets through (RFC 4443 2.4 (f), RFC 1812
+ *  4.3.2.8; a suppressed one is counted), or -1. */
+function reserveError(x: XlatContext, out: PacketBatch, now: number, v6: boolean): number {
+  if (!x.takeIcmpToken(now)) {
+    x.stats.suppressed(DROP.icmp_error_rate, v6);
+    return -1;
+  }
+  return out.reserve();
+}
+
 /** An ICMP or ICMPv6 header (RFC 792, RFC 4443 2.1) at o[p..p+8), its checksum zero until
  *  the message is summed. `rest`: bytes 4-7 (MTU, pointer, RFC 4884 length). */
 export function putIcmpHeader(
@@ -82,11 +92,7 @@ export function sendIcmp4Error(
   now: number,
 ): boolean {
   if (!mayAnswer4(b, i)) return false;
-  if (!x.takeIcmpToken(now)) {
-    x.stats.suppressed(DROP.icmp_error_rate, false);
-    return false;
-  }
-  const slot = out.reserve();
+  const slot = reserveError(x, out, now, false);
   if (slot < 0) return false;
   const o = out.slots[slot];
   const quoted = Math.min(i.totalLen, ICMP4_ERROR_MAX - 28);
@@ -127,11 +133,7 @@ export function sendIcmp6Error(
   now: number,
 ): boolean {
   if (!mayAnswer6(b, i, type === 2)) return false;
-  if (!x.takeIcmpToken(now)) {
-    x.stats.suppressed(DROP.icmp_error_rate, true);
-    return false;
-  }
-  const slot = out.reserve();
+  const slot = reserveError(x, out, now, true);
   if (slot < 0) return false;
   const o = out.slots[slot];
   const quoted = Math.min(40 + i.payloadLen, ICMP6_ERROR_MAX - 48);
