@@ -20,6 +20,18 @@ import { statusBaseUrl } from "../../main.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+/** `ip` arguments that run the xlat64 CLI inside network namespace `ns`. */
+const xlat64In = (ns: string, ...args: string[]): string[] => [
+  "netns",
+  "exec",
+  ns,
+  Deno.execPath(),
+  "run",
+  "-A",
+  MAIN,
+  ...args,
+];
+
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
@@ -298,20 +310,7 @@ Deno.test({
       try {
         await ip("-n", ns, "link", "set", "lo", "up");
         child = new Deno.Command("ip", {
-          args: [
-            "netns",
-            "exec",
-            ns,
-            Deno.execPath(),
-            "run",
-            "-A",
-            MAIN,
-            "--log-format",
-            "json",
-            "run",
-            "--config",
-            cfg,
-          ],
+          args: xlat64In(ns, "--log-format", "json", "run", "--config", cfg),
           stdout: "null",
           stderr: "piped",
         }).spawn();
@@ -333,18 +332,7 @@ Deno.test({
         assert.ok(lines.some((l) => l.includes("running")), lines.join("\n"));
 
         const st = await new Deno.Command("ip", {
-          args: [
-            "netns",
-            "exec",
-            ns,
-            Deno.execPath(),
-            "run",
-            "-A",
-            MAIN,
-            "status",
-            "--url",
-            "http://127.0.0.1:18064",
-          ],
+          args: xlat64In(ns, "status", "--url", "http://127.0.0.1:18064"),
           stdout: "piped",
           stderr: "piped",
         }).output();
