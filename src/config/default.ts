@@ -61,7 +61,8 @@ protocols = ["tcp", "udp", "icmp"]
 [clat]                         # RFC 6877 (mode = "clat")
 ipv4-address = "192.0.0.1"     # the CLAT's IPv4 address (RFC 7335 192.0.0.0/29)
 # translation-prefix = "2001:db8:c1a7::/64"  # dedicated /64 (RFC 6877 6.3); omit: single address + NAT44
-# ipv6-address = "2001:db8:a::c1a7"          # single-address mode
+# ipv6-address = "2001:db8:a::c1a7"          # single-address mode; "auto": a stable address
+#                                            # in the uplink's /64 that the host does not use
 plat-prefix = "discover"       # or a prefix like "64:ff9b::/96"
 lan = []                       # dedicated mode: IPv4 LAN prefixes mapped into the /64; [] = the /29 of ipv4-address
 route-metric = 2048            # IPv4 default route via the CLAT; native IPv4 routes win

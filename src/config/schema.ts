@@ -168,7 +168,7 @@ const nat64 = section("nat64", {
 const clat = section("clat", {
   "ipv4-address": parsed(ipv4Value).prefault("192.0.0.1"),
   "translation-prefix": parsed(pool6Value).optional(),
-  "ipv6-address": parsed(ipv6Value).optional(),
+  "ipv6-address": parsed((s) => s === "auto" ? "auto" as const : ipv6Value(s)).optional(),
   "plat-prefix": parsed((s) => s === "discover" ? "discover" as const : pool6Value(s))
     .prefault("discover"),
   "lan": z.array(parsed(prefix4Value)).prefault([]),
@@ -179,7 +179,8 @@ const clat = section("clat", {
 }).prefault({}).transform((c) => ({
   ipv4Address: c["ipv4-address"],
   translationPrefix: c["translation-prefix"] ?? null,
-  ipv6Address: c["ipv6-address"] ?? null,
+  ipv6Address: c["ipv6-address"] instanceof Uint8Array ? c["ipv6-address"] : null,
+  ipv6AddressAuto: c["ipv6-address"] === "auto",
   platPrefix: c["plat-prefix"],
   lan: c.lan,
   routeMetric: c["route-metric"],

@@ -202,7 +202,8 @@ function checkBib(p: ParsedConfig, pool6: Prefix6 | null, bad: Bad): void {
 
 function checkClat(p: ParsedConfig, pool6: Prefix6 | null, bad: Bad): void {
   const c = p.clat;
-  if (c.translationPrefix === null && c.ipv6Address === null) {
+  const single = c.ipv6Address !== null || c.ipv6AddressAuto;
+  if (c.translationPrefix === null && !single) {
     bad(
       "clat",
       "clat mode needs clat.translation-prefix (a dedicated /64, RFC 6877 6.3) or " +
@@ -219,7 +220,7 @@ function checkClat(p: ParsedConfig, pool6: Prefix6 | null, bad: Bad): void {
   if (c.translationPrefix !== null && c.translationPrefix.len > 96) {
     bad("clat.translation-prefix", "must be /96 or shorter (RFC 6877 6.3: a dedicated /64)");
   }
-  if (c.translationPrefix !== null && c.ipv6Address !== null) {
+  if (c.translationPrefix !== null && single) {
     bad("clat.ipv6-address", "set clat.translation-prefix or clat.ipv6-address, not both");
   }
   if (c.platPrefix === "discover") {

@@ -94,6 +94,11 @@ export interface ClatConfig {
   readonly translationPrefix: Prefix6 | null;
   /** The one IPv6 address used in single-address mode. */
   readonly ipv6Address: Uint8Array | null;
+  /**
+   * ipv6-address = "auto": the appliance picks one in the uplink's /64 at start and on
+   * reload (src/clat/auto_address.ts); ipv6Address stays null until then.
+   */
+  readonly ipv6AddressAuto: boolean;
   readonly platPrefix: Prefix6 | "discover";
   /** Dedicated mode: IPv4 LAN prefixes mapped into the translation prefix; []: the /29 of ipv4Address. */
   readonly lan: readonly Prefix4[];

@@ -28,6 +28,8 @@ import type { EamEntry, XlatOptions } from "../xlat/options.ts";
 import { createEngine } from "./engines.ts";
 import { needsPrefixControl, type PrefixControl, startPrefixControl } from "../clat/plat_prefix.ts";
 import { clatCollision } from "../clat/options.ts";
+import { autoClatAddress } from "../clat/auto_address.ts";
+import { formatIPv6, parseIPv6 } from "../addr/ip.ts";
 import { type CapName, dropCaps, setMtu } from "./ffi.ts";
 import { missingRoutes, NetConfigurator, planNetwork, readRoutes } from "./netconf.ts";
 import { TunDevice } from "./tun.ts";
@@ -199,6 +201,12 @@ export class Appliance implements StatusSource {
  * or every data-path worker has failed (1).
  */
 export async function runAppliance(cfg: Config, opts: RunOptions = {}): Promise<number> {
+  try {
+    cfg = await withClatAddress(cfg);
+  } catch (e) {
+    log.error(`start-up failed: ${(e as Error).message}`);
+    return EXIT_FAILURE;
+  }
   const app = new Appliance(cfg);
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => resolveDone = r);
@@ -360,6 +368,41 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
   }
 }
 
+/**
+ * clat.ipv6-address = "auto": the concrete address, before anything uses the config.
+ * The uplink is found as netconf finds it for proxy ND (discovery.interface, else the
+ * IPv6 default route). A reload keeps the running address while the host does not use it.
+ */
+export async function withClatAddress(cfg: Config, running?: Config): Promise<Config> {
+  if (cfg.mode !== "clat" || !cfg.clat.ipv6AddressAuto) return cfg;
+  const prev = running?.clat.ipv6AddressAuto ? running.clat.ipv6Address : null;
+  const addrs = Deno.networkInterfaces();
+  const taken = (a: Uint8Array) =>
+    addrs.some((h) => {
+      if (h.family !== "IPv6") return false;
+      try {
+        return parseIPv6(h.address.replace(/%.*$/, "")).every((b, i) => b === a[i]);
+      } catch {
+        return false;
+      }
+    });
+  let a: Uint8Array;
+  if (prev && !taken(prev)) a = prev;
+  else {
+    const uplink = cfg.discovery.interface ??
+      (await readRoutes()).find((r) => r.family === 6 && r.dst === "default")?.dev;
+    if (!uplink) {
+      throw new Error(
+        'clat.ipv6-address = "auto": no IPv6 default route to find the uplink by; ' +
+          "set discovery.interface or an address",
+      );
+    }
+    a = autoClatAddress(uplink, addrs);
+    log.info(`clat.ipv6-address = "auto": ${formatIPv6(a)} on ${uplink}`);
+  }
+  return { ...cfg, clat: { ...cfg.clat, ipv6Address: a } };
+}
+
 /** Single-address CLAT: the NAT44's tables are polled; a reload may switch variants. */
 async function syncNat44(app: Appliance): Promise<void> {
   const c = app.config;
@@ -389,13 +432,13 @@ async function shutDown(app: Appliance, rt: Runtime): Promise<void> {
   await rt.status?.close();
 }
 
-/** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
 /** clat.dynamic-eam learns from the DNS proxy's answers; otherwise nothing watches them. */
 const dnsObserver = (app: Appliance) =>
   app.config.mode === "clat" && app.config.clat.dynamicEam
     ? (r: Uint8Array) => app.prefixControl?.observeDns(r)
     : undefined;
 
+/** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
 async function startDns(
   cfg: Config,
   onAnswer?: (response: Uint8Array) => void | Promise<void>,
@@ -455,7 +498,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
   let next: Config;
   let options: XlatOptions;
   try {
-    next = await loadConfig(path);
+    next = await withClatAddress(await loadConfig(path), app.config);
     // clat: keep the discovered PLAT prefix across the reload.
     options = next.mode === "clat" && app.prefixControl
       ? app.prefixControl.optionsFor(next)
