@@ -65,26 +65,33 @@ function sameL4(a: Uint8Array, b: Uint8Array, csumAt: number) {
 }
 const csumAt = (k: Kind) => (k === "udp" ? 6 : k === "tcp" ? 16 : 2);
 
+/** Kind, source, destination, TTL/Hop Limit, TOS/traffic class, id, payload. */
+const packetArbs = [
+  kind,
+  v4,
+  v4,
+  fc.integer({ min: 3, max: 255 }),
+  fc.integer({ min: 0, max: 255 }),
+  fc.integer({ min: 0, max: 0xffff }),
+  payload,
+] as const;
+
+/** The one packet `h` emits for `p`, checked (lengths, checksums). */
+function one(h: Harness, p: Uint8Array): Uint8Array {
+  const out = h.run(p);
+  assert.equal(out.length, 1, h.dropNames().join());
+  assert.equal(checkPacket(out[0]), null);
+  return out[0];
+}
+
 Deno.test("property: 4->6->4 preserves addresses, TOS, payload; TTL drops by one per pass", () => {
   const h = new Harness({ pool6: POOL6, ipv6Mtu: 9000, ipv4Mtu: 9000 });
   fc.assert(
     fc.property(
-      kind,
-      v4,
-      v4,
-      fc.integer({ min: 3, max: 255 }),
-      fc.integer({ min: 0, max: 255 }),
-      fc.integer({ min: 0, max: 0xffff }),
-      payload,
+      ...packetArbs,
       (k, s, d, ttl, tos, id, data) => {
         const p4 = build4(k, s, d, ttl, tos, id, data);
-        const six = h.run(p4);
-        assert.equal(six.length, 1, h.dropNames().join());
-        assert.equal(checkPacket(six[0]), null);
-        const back = h.run(six[0]);
-        assert.equal(back.length, 1, h.dropNames().join());
-        const q = back[0];
-        assert.equal(checkPacket(q), null);
+        const q = one(h, one(h, p4));
         assert.deepEqual([...q.subarray(12, 20)], [...p4.subarray(12, 20)]);
         assert.equal(q[1], tos);
         assert.equal(q[8], ttl - 2);
@@ -100,22 +107,10 @@ Deno.test("property: 6->4->6 preserves addresses, traffic class, payload", () =>
   const h = new Harness({ pool6: POOL6, ipv6Mtu: 9000, ipv4Mtu: 9000 });
   fc.assert(
     fc.property(
-      kind,
-      v4,
-      v4,
-      fc.integer({ min: 3, max: 255 }),
-      fc.integer({ min: 0, max: 255 }),
-      fc.integer({ min: 0, max: 0xffff }),
-      payload,
+      ...packetArbs,
       (k, s, d, hop, tc, id, data) => {
         const p6 = build6(k, v6of(s), v6of(d), hop, tc, id, data);
-        const four = h.run(p6);
-        assert.equal(four.length, 1, h.dropNames().join());
-        assert.equal(checkPacket(four[0]), null);
-        const back = h.run(four[0]);
-        assert.equal(back.length, 1, h.dropNames().join());
-        const q = back[0];
-        assert.equal(checkPacket(q), null);
+        const q = one(h, one(h, p6));
         assert.deepEqual([...q.subarray(8, 40)], [...p6.subarray(8, 40)]);
         assert.equal(((q[0] & 15) << 4) | (q[1] >> 4), tc);
         assert.equal(q[7], hop - 2);
@@ -145,10 +140,7 @@ Deno.test("property: IPv4 without DF over the lowest IPv6 MTU -> IPv6 fragments 
         for (const f of frags6) {
           assert.ok(f.length <= 1280);
           assert.equal(checkPacket(f), null);
-          const back = h.run(f);
-          assert.equal(back.length, 1, h.dropNames().join());
-          const q = back[0];
-          assert.equal(checkPacket(q), null);
+          const q = one(h, f);
           const w = (q[6] << 8) | q[7];
           assert.equal((q[4] << 8) | q[5], id);
           const off = (w & 0x1fff) * 8;
@@ -178,13 +170,7 @@ Deno.test("property: ICMP errors round-trip 4->6->4 with their inner packets int
       (k, r, s, d, [t, c, back4], data) => {
         const inner = build4(k, s, d, 9, 0, 1, data);
         const e = B.icmp4Error({ src: r, dst: s, type: t, code: c, inner: B.truncate(inner, 548) });
-        const six = h.run(e);
-        assert.equal(six.length, 1, h.dropNames().join());
-        assert.equal(checkPacket(six[0]), null);
-        const back = h.run(six[0]);
-        assert.equal(back.length, 1, h.dropNames().join());
-        const q = back[0];
-        assert.equal(checkPacket(q), null);
+        const q = one(h, one(h, e));
         assert.equal(q[20], t);
         assert.equal(q[21], back4, "code via ICMPv6 (RFC 7915 4.2 then 5.2)");
         const qi = q.subarray(28);
