@@ -89,7 +89,7 @@ cache-size = 10000             # cached DNS messages; 0 turns the cache off
 rate-limit = 0                 # per-client queries per second; 0 = no limit
 rate-burst = 0                 # token-bucket burst for rate-limit
 tcp-idle-timeout-ms = 10000    # idle DNS-over-TCP connections close (RFC 7766 6.2.3)
-fast-path = false              # serve UDP via the shim's recvmmsg/sendmmsg in a worker
+fast-path = true               # serve UDP via the shim's recvmmsg/sendmmsg in a worker (cache hits)
 aaaa-only-upstream = false     # clat: upstream is a DNS64; answer A from its synthesized AAAA
                                # (RFC 8683 3.1.2), real A query only when none comes back
 

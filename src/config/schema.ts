@@ -220,7 +220,7 @@ const dns = section("dns", {
   "rate-limit": int(0, 10_000_000, 0),
   "rate-burst": int(0, 10_000_000, 0),
   "tcp-idle-timeout-ms": int(100, 3_600_000, 10000),
-  "fast-path": bool(false),
+  "fast-path": bool(true),
   "aaaa-only-upstream": bool(false),
 }).prefault({}).transform((d) => ({
   listen: d.listen,

@@ -76,7 +76,12 @@ export async function startDnsServer(
   const core = buildCore(dns, opts.dns64, opts.validator, opts.validation, opts.platPrefixes);
   const { handler, metrics, messages: msgCache, responses } = core;
   let worker: FastPath | null = null;
-  if (dns.fastPath && dns.listen.length > 0) {
+  // The fast path answers cache hits without the main thread, so an answer observer
+  // (the CLAT's dynamic EAM) would not see them: such servers stay on the slow path.
+  if (dns.fastPath && opts.onAnswer) {
+    log.info("DNS fast path off: answers must pass the dynamic EAM observer");
+  }
+  if (dns.fastPath && !opts.onAnswer && dns.listen.length > 0) {
     try {
       worker = await startFastPath(dns, opts.dns64, handler, log);
       const w = worker;

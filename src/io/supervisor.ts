@@ -310,7 +310,7 @@ async function startUp(app: Appliance, rt: Runtime, opts: RunOptions): Promise<v
     }
   }
   // Listeners before the privilege drop: they may need ports below 1024.
-  app.dns = await startDns(cfg, dnsObserver(app), () => app.prefixes());
+  app.dns = await startDns(cfg, dnsObserver(app), () => platPrefixes(app));
   if (cfg.status.listen) {
     rt.status = startStatusServer(socketText(cfg.status.listen), app);
     log.info(`status on ${rt.status.url} (/status, /metrics, /healthz)`);
@@ -439,6 +439,12 @@ const dnsObserver = (app: Appliance) =>
     : undefined;
 
 /** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
+/** What marks a synthesized AAAA for [dns] aaaa-only-upstream: every known PLAT prefix. */
+const platPrefixes = (app: Appliance): readonly Prefix6[] => {
+  const k = app.prefixControl?.known() ?? [];
+  return k.length > 0 ? k : app.prefixes();
+};
+
 async function startDns(
   cfg: Config,
   onAnswer?: (response: Uint8Array) => void | Promise<void>,
@@ -545,7 +551,7 @@ async function reload(app: Appliance, path: string | undefined, rt: Runtime): Pr
     await app.dns?.close();
     app.dns = null;
     try {
-      app.dns = await startDns(applied, dnsObserver(app), () => app.prefixes());
+      app.dns = await startDns(applied, dnsObserver(app), () => platPrefixes(app));
     } catch (e) {
       log.error(`DNS proxy did not restart: ${(e as Error).message}`);
     }
