@@ -39,6 +39,8 @@ export interface PrefixControlStatus {
 export interface PrefixControl {
   /** The PLAT prefix in use (clat mode), or null. */
   current(): Prefix6 | null;
+  /** Every prefix of the winning discovery source, the one in use first ([dns] aaaa-only-upstream). */
+  known(): readonly Prefix6[];
   status(): PrefixControlStatus;
   /** Discovery in /metrics (clat mode; [] otherwise). */
   families(): MetricFamily[];
@@ -77,6 +79,7 @@ export async function startPrefixControl(
   const log = deps.log;
   let discovery: RunningDiscovery | null = null;
   let current: Prefix6 | null = null;
+  let known: readonly Prefix6[] = [];
   let changes = 0;
   let chain: Promise<void> = Promise.resolve();
   let dyn: DynamicEam | null = null;
@@ -126,6 +129,7 @@ export async function startPrefixControl(
       host,
       (p, all, source) => {
         current = p;
+        known = all;
         changes++;
         const extra = all.length > 1
           ? ` (also known: ${all.slice(1).map(prefixText).join(", ")})`
@@ -160,6 +164,7 @@ export async function startPrefixControl(
   announce(cfg);
   return {
     current: () => current,
+    known: () => known,
     status: () => ({
       ...(discovery ? { discovery: discovery.status() } : {}),
       ...(dyn ? { dynamicEam: dyn.table.status() } : {}),

@@ -438,13 +438,13 @@ const dnsObserver = (app: Appliance) =>
     ? (r: Uint8Array) => app.prefixControl?.observeDns(r)
     : undefined;
 
-/** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
 /** What marks a synthesized AAAA for [dns] aaaa-only-upstream: every known PLAT prefix. */
 const platPrefixes = (app: Appliance): readonly Prefix6[] => {
   const k = app.prefixControl?.known() ?? [];
   return k.length > 0 ? k : app.prefixes();
 };
 
+/** The DNS proxy / DNS64 (src/dns) when [dns] listen is not empty. */
 async function startDns(
   cfg: Config,
   onAnswer?: (response: Uint8Array) => void | Promise<void>,

@@ -1,5 +1,6 @@
 // PLAT prefix discovery in /metrics: prefixes per source, the prefix in use, changes.
 import assert from "node:assert/strict";
+import { formatPrefix6 } from "../../src/addr/ip.ts";
 import { discoveryFamilies } from "../../src/clat/discovery_metrics.ts";
 import { startPrefixControl } from "../../src/clat/plat_prefix.ts";
 import { parseConfig } from "../../src/config/load.ts";
@@ -63,6 +64,8 @@ Deno.test("prefix control: a static clat.plat-prefix shows in /metrics as one ch
       /xlat64_discovery_active_prefix\{prefix="2001:db8:64::\/96",source="static"\} 1/,
     );
     assert.match(text, /xlat64_discovery_changes_total 1/);
+    // [dns] aaaa-only-upstream extracts A records with these.
+    assert.deepEqual(pc.known().map(formatPrefix6), ["2001:db8:64::/96"]);
   } finally {
     await pc.stop();
   }
