@@ -6,7 +6,7 @@ import fc from "fast-check";
 import * as B from "../../src/packet/build.ts";
 import { embed4 } from "../../src/addr/rfc6052.ts";
 import { parsePrefix6 } from "../../src/addr/ip.ts";
-import { checkPacket, Harness } from "../unit/xlat_helpers.ts";
+import { checkPacket, Harness, one } from "../unit/xlat_helpers.ts";
 
 const POOL6 = parsePrefix6("2001:db8:46::/96");
 // Global unicast IPv4 outside the built-in denylist (0/8, 127/8, 169.254/16, 224/4, ...).
@@ -75,14 +75,6 @@ const packetArbs = [
   fc.integer({ min: 0, max: 0xffff }),
   payload,
 ] as const;
-
-/** The one packet `h` emits for `p`, checked (lengths, checksums). */
-function one(h: Harness, p: Uint8Array): Uint8Array {
-  const out = h.run(p);
-  assert.equal(out.length, 1, h.dropNames().join());
-  assert.equal(checkPacket(out[0]), null);
-  return out[0];
-}
 
 Deno.test("property: 4->6->4 preserves addresses, TOS, payload; TTL drops by one per pass", () => {
   const h = new Harness({ pool6: POOL6, ipv6Mtu: 9000, ipv4Mtu: 9000 });

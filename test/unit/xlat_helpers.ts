@@ -1,4 +1,5 @@
 // Shared setup for the translator tests: options, a translator, and one-packet runs.
+import assert from "node:assert/strict";
 import { PacketBatch } from "../../src/packet/batch.ts";
 import { Translator, type TranslatorExtras } from "../../src/xlat/translator.ts";
 import type { XlatOptions } from "../../src/xlat/options.ts";
@@ -67,6 +68,14 @@ const pi6 = new Ipv6Info();
  * IPv4 header checksum, and the L4 checksum of every unfragmented TCP/UDP/ICMP packet.
  * Returns a description of the first problem, or null.
  */
+/** The one packet `h` emits for `pkt`, asserted valid (lengths, checksums). */
+export function one(h: Harness, pkt: Uint8Array): Uint8Array {
+  const out = h.run(pkt);
+  assert.equal(out.length, 1, `expected one packet, drops: ${h.dropNames()}`);
+  assert.equal(checkPacket(out[0]), null);
+  return out[0];
+}
+
 export function checkPacket(p: Uint8Array): string | null {
   const v4 = p.length > 0 && p[0] >> 4 === 4;
   const r = v4 ? parseIpv4(p, p.length, pi4) : parseIpv6(p, p.length, pi6);

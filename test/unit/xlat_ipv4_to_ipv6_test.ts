@@ -4,7 +4,7 @@ import * as B from "../../src/packet/build.ts";
 import { formatIPv6, parseIPv4, parsePrefix4, parsePrefix6 } from "../../src/addr/ip.ts";
 import { Ipv6Info, parseIpv6 } from "../../src/packet/ipv6.ts";
 import { Ipv4Info, parseIpv4 } from "../../src/packet/ipv4.ts";
-import { checkPacket, Harness } from "./xlat_helpers.ts";
+import { checkPacket, Harness, one } from "./xlat_helpers.ts";
 import { SLOT } from "../../src/xlat/stats.ts";
 
 const H4 = "198.51.100.7"; // IPv4 host
@@ -15,13 +15,6 @@ const D6 = "2001:db8:46::c000:221";
 const src6 = (p: Uint8Array) => formatIPv6(p, 8);
 const dst6 = (p: Uint8Array) => formatIPv6(p, 24);
 const u16 = (p: Uint8Array, o: number) => (p[o] << 8) | p[o + 1];
-
-function one(h: Harness, pkt: Uint8Array): Uint8Array {
-  const out = h.run(pkt);
-  assert.equal(out.length, 1, `expected one packet, drops: ${h.dropNames()}`);
-  assert.equal(checkPacket(out[0]), null);
-  return out[0];
-}
 
 Deno.test("RFC 7915 4.1: IPv6 header fields (Version 6, Traffic Class = TOS, Flow Label 0, Payload Length, Next Header, Hop Limit, addresses)", () => {
   const h = new Harness();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as B from "../../src/packet/build.ts";
 import { formatIPv4, parsePrefix4, parsePrefix6 } from "../../src/addr/ip.ts";
-import { checkPacket, Harness } from "./xlat_helpers.ts";
+import { checkPacket, Harness, one } from "./xlat_helpers.ts";
 import { SLOT } from "../../src/xlat/stats.ts";
 
 const H6 = "2001:db8:46::c633:6407"; // an IPv4 host (198.51.100.7) as IPv6 sees it
@@ -15,13 +15,6 @@ const src4 = (p: Uint8Array) =>
   formatIPv4(((p[12] << 24) | (p[13] << 16) | (p[14] << 8) | p[15]) >>> 0);
 const dst4 = (p: Uint8Array) =>
   formatIPv4(((p[16] << 24) | (p[17] << 16) | (p[18] << 8) | p[19]) >>> 0);
-
-function one(h: Harness, pkt: Uint8Array): Uint8Array {
-  const out = h.run(pkt);
-  assert.equal(out.length, 1, `expected one packet, drops: ${h.dropNames()}`);
-  assert.equal(checkPacket(out[0]), null);
-  return out[0];
-}
 
 Deno.test("RFC 7915 5.1: IPv4 header fields (Version 4, IHL 5, TOS = Traffic Class, Total Length, TTL = Hop Limit - 1, Protocol, addresses)", () => {
   const h = new Harness();
