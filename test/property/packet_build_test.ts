@@ -4,11 +4,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  type ChecksumMode,
   type Ext6,
   fragment4,
   fragment6,
   icmp4Echo,
   icmp6Echo,
+  type Ipv4Fields,
+  type Ipv6Fields,
   tcp4,
   tcp6,
   udp4,
@@ -31,7 +34,28 @@ const a4 = fc.integer({ min: 0, max: 0xffffffff });
 const a6 = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const port = fc.integer({ min: 0, max: 65535 });
 const payload = fc.uint8Array({ maxLength: 300 });
-const kind = fc.constantFrom("udp", "tcp", "icmp");
+type Kind = "udp" | "tcp" | "icmp";
+const kind = fc.constantFrom<Kind>("udp", "tcp", "icmp");
+
+/** L4 of a built packet: UDP/TCP ports, or an ICMP Echo's identifier and sequence. */
+interface L4 {
+  sport: number;
+  dport: number;
+  payload: Uint8Array;
+  checksum?: ChecksumMode;
+}
+
+function build4(k: Kind, ip: Ipv4Fields, l4: L4): Uint8Array {
+  if (k === "udp") return udp4({ ...ip, ...l4 });
+  if (k === "tcp") return tcp4({ ...ip, ...l4 });
+  return icmp4Echo({ ...ip, ...l4, ident: l4.sport, seq: l4.dport });
+}
+
+function build6(k: Kind, ip: Ipv6Fields, l4: L4): Uint8Array {
+  if (k === "udp") return udp6({ ...ip, ...l4 });
+  if (k === "tcp") return tcp6({ ...ip, ...l4 });
+  return icmp6Echo({ ...ip, ...l4, ident: l4.sport, seq: l4.dport });
+}
 
 const ip4 = fc.record({
   src: a4,
@@ -71,11 +95,7 @@ Deno.test("property: IPv4 builders -> parseIpv4 accepts, fields round-trip, chec
   const o = new Ipv4Info();
   fc.assert(
     fc.property(ip4, kind, port, port, payload, (ip, k, sport, dport, pl) => {
-      const p = k === "udp"
-        ? udp4({ ...ip, sport, dport, payload: pl })
-        : k === "tcp"
-        ? tcp4({ ...ip, sport, dport, payload: pl })
-        : icmp4Echo({ ...ip, ident: sport, seq: dport, payload: pl });
+      const p = build4(k, ip, { sport, dport, payload: pl });
       assert.equal(parseIpv4(p, p.length, o), 0);
       assert.equal(o.src, ip.src);
       assert.equal(o.dst, ip.dst);
@@ -111,11 +131,7 @@ Deno.test("property: IPv6 builders with RFC 8200 4.1-ordered chains -> parsed, c
       fc.integer({ min: 0, max: 0xfffff }),
       (src, dst, ext, k, sport, dport, pl, flowLabel) => {
         const ip = { src, dst, ext, flowLabel };
-        const p = k === "udp"
-          ? udp6({ ...ip, sport, dport, payload: pl })
-          : k === "tcp"
-          ? tcp6({ ...ip, sport, dport, payload: pl })
-          : icmp6Echo({ ...ip, ident: sport, seq: dport, payload: pl });
+        const p = build6(k, ip, { sport, dport, payload: pl });
         assert.equal(parseIpv6(p, p.length, o), 0);
         const want = k === "udp" ? IPPROTO.UDP : k === "tcp" ? IPPROTO.TCP : IPPROTO.ICMPV6;
         assert.equal(o.proto, want);
@@ -141,18 +157,10 @@ Deno.test("property: checksum 'bad' is always caught", () => {
   fc.assert(
     fc.property(a4, a4, a6, a6, kind, payload, (s4, d4, s6, d6, k, pl) => {
       const c = { checksum: "bad" as const, payload: pl, sport: 1, dport: 2 };
-      const p4 = k === "udp"
-        ? udp4({ src: s4, dst: d4, ...c })
-        : k === "tcp"
-        ? tcp4({ src: s4, dst: d4, ...c })
-        : icmp4Echo({ src: s4, dst: d4, ...c });
+      const p4 = build4(k, { src: s4, dst: d4 }, c);
       assert.equal(parseIpv4(p4, p4.length, o4), 0);
       assert.equal(verifyL4Checksum4(p4, o4), DROP.bad_checksum);
-      const p6 = k === "udp"
-        ? udp6({ src: s6, dst: d6, ...c })
-        : k === "tcp"
-        ? tcp6({ src: s6, dst: d6, ...c })
-        : icmp6Echo({ src: s6, dst: d6, ...c });
+      const p6 = build6(k, { src: s6, dst: d6 }, c);
       assert.equal(parseIpv6(p6, p6.length, o6), 0);
       assert.equal(verifyL4Checksum6(p6, o6), DROP.bad_checksum);
     }),
@@ -287,12 +295,10 @@ Deno.test({
     });
     const pkt = fc.oneof(
       fc.tuple(ip4, v4opts, kind, port, port, payload).map(([ip, options, k, sport, dport, pl]) => {
-        const o = { ...ip, options, sport, dport, payload: pl };
-        return k === "udp" ? udp4(o) : k === "tcp" ? tcp4(o) : icmp4Echo(o);
+        return build4(k, { ...ip, options }, { sport, dport, payload: pl });
       }),
       fc.tuple(a6, a6, ext, kind, port, port, payload).map(([src, dst, e, k, sport, dport, pl]) => {
-        const o = { src, dst, ext: e, sport, dport, payload: pl };
-        return k === "udp" ? udp6(o) : k === "tcp" ? tcp6(o) : icmp6Echo(o);
+        return build6(k, { src, dst, ext: e }, { sport, dport, payload: pl });
       }),
     );
     const pkts = fc.sample(pkt, { numRuns: 300, seed: 64 });
