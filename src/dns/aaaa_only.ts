@@ -4,8 +4,7 @@
 // When no synthesized AAAA comes back, the caller falls back to a real A query.
 import { contains6, type Prefix6 } from "../addr/ip.ts";
 import { extract4 } from "../addr/rfc6052.ts";
-import type { Answer } from "./answer.ts";
-import { answerFromMessage } from "./answer.ts";
+import { type Answer, answerFromMessage } from "./answer.ts";
 import { CLASS_IN, type Message, RCODE, rcodeOf, type ResourceRecord, TYPE } from "./wire.ts";
 
 const covers = (r: ResourceRecord, type: number) =>
