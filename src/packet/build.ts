@@ -139,7 +139,10 @@ export function bytes(b: Bytes | undefined): Uint8Array {
   return b instanceof Uint8Array ? b : Uint8Array.from(b);
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
+export const concat = (...parts: Uint8Array[]): Uint8Array => concatAll(parts);
+
+/** concat over an array (no argument-count limit: thousands of packets). */
+export function concatAll(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

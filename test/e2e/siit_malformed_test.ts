@@ -6,6 +6,7 @@ import { whyNoNamespaces } from "../../src/io/netns.ts";
 import { ping } from "../../src/lab/checks.ts";
 import { LAB, LabTopology, waitFor } from "../../src/lab/topology.ts";
 import {
+  concatAll,
   icmp4Echo,
   icmp4Error,
   icmp6Echo,
@@ -166,19 +167,8 @@ function echo4Inner6(i: number): Uint8Array {
 
 function framed(pkts: Iterable<Uint8Array>): Uint8Array {
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for (const p of pkts) {
-    const h = new Uint8Array([p.length >> 8, p.length & 255]);
-    parts.push(h, p);
-    n += 2 + p.length;
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  for (const p of pkts) parts.push(new Uint8Array([p.length >> 8, p.length & 255]), p);
+  return concatAll(parts);
 }
 
 /** Valid packets with random bytes flipped, and random junk with a 4 or 6 version nibble. */
