@@ -6,6 +6,8 @@
 // longest length down: a handful of probes for tables of 1..10,000 entries, no
 // allocation per lookup.
 import { AddressError, formatPrefix4, formatPrefix6, mask4 } from "./ip.ts";
+// murmur3 finalizer: spreads key bits over the low bits used as the slot index.
+import { fmix32 as mix } from "./hash.ts";
 import type { EamEntry } from "../xlat/options.ts";
 
 export type { EamEntry };
@@ -35,15 +37,6 @@ for (let len = 0; len <= 128; len++) {
 const MASK4 = Int32Array.from({ length: 33 }, (_, len) => mask4(len));
 /** MASK6 as int32. */
 const MASK6S = new Int32Array(MASK6.buffer);
-
-/** murmur3 finalizer: spreads key bits over the low bits used as the slot index. */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** The words are multiplied independently (no serial chain of finalizers: this runs per
  *  packet) and the combination goes through one finalizer. */

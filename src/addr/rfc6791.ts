@@ -12,15 +12,8 @@
 // gives the RFC's random choice. Without a configured pool the translator is
 // expected to use its own address on that side (as Jool does with the node's own
 // addresses), and to drop the error as untranslatable_src if it has none.
+import { fmix32 as mix } from "./hash.ts";
 import type { Prefix4, Prefix6 } from "./ip.ts";
-
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 const word = (b: Uint8Array, o: number): number =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;

@@ -2,6 +2,7 @@
 // addresses, session 5-tuples). Murmur3's mixing steps, seeded with a per-instance secret:
 // fast and allocation-free; the secret keeps remote parties from aiming at collisions
 // (which would still be correct, only slower: the tables chain colliding entries).
+import { fmix32 as fmix } from "../addr/hash.ts";
 
 export function mix(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
@@ -12,14 +13,7 @@ export function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-export function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { fmix };
 
 /** Two independent 32-bit hashes of six words folded into one safe integer (53 bits). */
 export function hash6(
