@@ -16,10 +16,9 @@ import {
   haveCommand,
   haveScapy,
   makeCorpus,
-  PYTHON,
   run,
+  runTool,
   SIIT_CONFIG,
-  TOOLS,
   translatePcap,
 } from "./tools/xlat_corpus.ts";
 
@@ -131,7 +130,7 @@ async function tsharkProblems(path: string): Promise<{ frames: number; problems:
 async function scapyProblems(
   path: string,
 ): Promise<{ code: number; summary: Record<string, number>; lines: string[] }> {
-  const r = await run(PYTHON, ["-W", "ignore", `${TOOLS}check_pcap.py`, path]);
+  const r = await runTool("check_pcap.py", [path]);
   const lines = r.stdout.trim().split("\n");
   return { code: r.code, summary: JSON.parse(lines[lines.length - 1]), lines: lines.slice(0, -1) };
 }

@@ -9,10 +9,9 @@ import {
   haveScapy,
   LIVE_CONFIG,
   makeCorpus,
-  PYTHON,
   run,
+  runTool,
   SIIT_CONFIG,
-  TOOLS,
 } from "./tools/xlat_corpus.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -73,15 +72,9 @@ async function captureAndCompare(
   let last = "";
   for (let attempt = 1; attempt <= 2; attempt++) {
     const log = `${dir}/translator.log`;
-    const t = await run(PYTHON, [
-      "-W",
-      "ignore",
-      `${TOOLS}tayga_run.py`,
-      corpus.pcap,
-      capOut,
-      log,
-      ...extra,
-    ], { DENO: Deno.execPath() });
+    const t = await runTool("tayga_run.py", [corpus.pcap, capOut, log, ...extra], {
+      DENO: Deno.execPath(),
+    });
     if (t.code !== 0) {
       last = `tayga_run.py (exit ${t.code}): ${t.stderr}\n` +
         (await Deno.readTextFile(log).catch(() => ""));
@@ -89,15 +82,7 @@ async function captureAndCompare(
       continue;
     }
     const live = extra.length > 0 ? ["--live"] : [];
-    const c = await run(PYTHON, [
-      "-W",
-      "ignore",
-      `${TOOLS}compare.py`,
-      ...live,
-      corpus.json,
-      capOut,
-      replayOut,
-    ]);
+    const c = await runTool("compare.py", [...live, corpus.json, capOut, replayOut]);
     const lines = c.stdout.trim().split("\n");
     const summary = JSON.parse(lines[lines.length - 1]);
     const report = lines.slice(0, -1).join("\n");
@@ -132,14 +117,7 @@ Deno.test({
       const bytes = await Deno.readFile(xlatOut);
       bytes[24 + 16 + 30] ^= 0x40;
       await Deno.writeFile(xlatOut, bytes);
-      const bad = await run(PYTHON, [
-        "-W",
-        "ignore",
-        `${TOOLS}compare.py`,
-        corpus.json,
-        taygaOut,
-        xlatOut,
-      ]);
+      const bad = await runTool("compare.py", [corpus.json, taygaOut, xlatOut]);
       assert.notEqual(bad.code, 0, "compare.py missed a changed byte");
       assert.match(bad.stdout, /#0 6to4 udp small: UNEXPECTED/);
     } finally {

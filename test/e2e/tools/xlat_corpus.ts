@@ -61,6 +61,13 @@ export async function run(
   return { code: o.code, stdout: d.decode(o.stdout), stderr: d.decode(o.stderr) };
 }
 
+/** Runs one of the Python tools next to this module, warnings silenced. */
+export const runTool = (
+  script: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Run> => run(PYTHON, ["-W", "ignore", `${TOOLS}${script}`, ...args], env);
+
 export async function haveCommand(cmd: string): Promise<boolean> {
   try {
     return (await run("sh", ["-c", `command -v ${cmd}`])).code === 0;
