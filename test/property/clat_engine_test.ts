@@ -9,10 +9,10 @@ import type { ClatEngineOptions } from "../../src/clat/options.ts";
 import { PacketBatch } from "../../src/packet/batch.ts";
 import * as build from "../../src/packet/build.ts";
 import { TCP_FLAG } from "../../src/packet/l4.ts";
-import { DEFAULT_TIMEOUTS } from "../../src/nat64/timeouts.ts";
 import { Stats } from "../../src/xlat/stats.ts";
 import { options } from "../unit/xlat_helpers.ts";
 import { read4, read6 } from "../unit/nat64_engine_helpers.ts";
+import { nat64Section } from "../fixtures/options.ts";
 
 const opts = (dedicated: boolean): ClatEngineOptions => ({
   ...options({ pool6: parsePrefix6("2001:db8:64::/96"), rfc6791v4: null, eamHairpinMode: "off" }),
@@ -21,17 +21,7 @@ const opts = (dedicated: boolean): ClatEngineOptions => ({
     translationPrefix: dedicated ? parsePrefix6("2001:db8:c1a7::/64") : null,
     ipv6Address: dedicated ? null : parseIPv6("2001:db8:a::c1a7"),
     lan4: [parsePrefix4("10.0.0.0/8")],
-    nat44: {
-      pool4: [],
-      staticBib: [],
-      timeouts: DEFAULT_TIMEOUTS,
-      maxSessionsPerHost: 0,
-      maxPortsPerHost: 0,
-      addressDependentFiltering: false,
-      dropExternallyInitiatedTcp: true,
-      maxHeldSyns: 0,
-      logSessions: false,
-    },
+    nat44: nat64Section({ dropExternallyInitiatedTcp: true, maxHeldSyns: 0 }),
     mssClamp: 1440,
   },
 });

@@ -7,10 +7,10 @@ import { TCP_FLAG } from "../../src/packet/l4.ts";
 import { Clat } from "../../src/clat/engine.ts";
 import { clampMss } from "../../src/clat/mss.ts";
 import type { ClatEngineOptions, ClatOptions } from "../../src/clat/options.ts";
-import { DEFAULT_TIMEOUTS } from "../../src/nat64/timeouts.ts";
 import { Stats } from "../../src/xlat/stats.ts";
 import { options } from "./xlat_helpers.ts";
 import { read4, read6 } from "./nat64_engine_helpers.ts";
+import { nat64Section } from "../fixtures/options.ts";
 
 const PLAT = "2001:db8:64::";
 const PLAT2 = "2001:db8:6464::";
@@ -27,17 +27,7 @@ function clatOptions(c: Partial<ClatOptions>, plat = PLAT): ClatEngineOptions {
       translationPrefix: null,
       ipv6Address: null,
       lan4: [parsePrefix4("192.0.0.0/29")],
-      nat44: {
-        pool4: [],
-        staticBib: [],
-        timeouts: DEFAULT_TIMEOUTS,
-        maxSessionsPerHost: 0,
-        maxPortsPerHost: 0,
-        addressDependentFiltering: false,
-        dropExternallyInitiatedTcp: true,
-        maxHeldSyns: 0,
-        logSessions: false,
-      },
+      nat44: nat64Section({ dropExternallyInitiatedTcp: true, maxHeldSyns: 0 }),
       mssClamp: 1440,
       ...c,
     },
