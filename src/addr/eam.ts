@@ -4,7 +4,9 @@
 //
 // Lookups probe one small open-addressing hash table per prefix length present, from the
 // longest length down: a handful of probes for tables of 1..10,000 entries, no
-// allocation per lookup.
+// allocation per lookup. Tables of up to SCAN_MAX entries (the common handful) are
+// scanned instead, longest prefix first: a few mask-and-compares cost less than a hash
+// and a probe.
 import { AddressError, formatPrefix4, formatPrefix6, mask4 } from "./ip.ts";
 // murmur3 finalizer: spreads key bits over the low bits used as the slot index.
 import { fmix32 as mix } from "./hash.ts";
@@ -23,6 +25,9 @@ export interface EamTableOptions {
    */
   readonly rejectOverlap?: boolean;
 }
+
+/** Largest table scanned linearly rather than through the hash index. */
+const SCAN_MAX = 8;
 
 /** MASK6[4 * len + j]: word j (big-endian 32-bit) of the IPv6 netmask of length len. */
 const MASK6 = new Uint32Array(129 * 4);
@@ -220,6 +225,10 @@ export class EamTable {
   // address's top 16 bits: most misses (the RFC 6052 traffic) cost one load.
   readonly #near4: Uint8Array;
   readonly #near6: Uint8Array;
+  // Small tables: [key, mask, entry] per IPv4 prefix and [key0..3, mask0..3, entry] per
+  // IPv6 prefix, longest prefix first (the first match is the longest). Null otherwise.
+  readonly #scan4: Int32Array | null = null;
+  readonly #scan6: Int32Array | null = null;
 
   /** Throws AddressError naming the offending entries (1-based, in the given order). */
   constructor(entries: readonly EamEntry[] = [], opts: EamTableOptions = {}) {
@@ -253,6 +262,22 @@ export class EamTable {
     this.#p6s = new Int32Array(p6.buffer, p6.byteOffset, p6.length);
     this.#near4 = near16(n, (i) => p4[i], (i) => this.#len4[i]);
     this.#near6 = near16(n, (i) => p6[4 * i], (i) => Math.min(32, this.#len6[i]));
+    if (n <= SCAN_MAX) {
+      const order = (len: Uint8Array) =>
+        Array.from({ length: n }, (_, i) => i).sort((a, b) => len[b] - len[a] || a - b);
+      const s4 = new Int32Array(3 * n), s6 = new Int32Array(9 * n);
+      order(this.#len4).forEach((i, r) => {
+        s4.set([this.#p4s[i], MASK4[this.#len4[i]], i], 3 * r);
+      });
+      order(this.#len6).forEach((i, r) => {
+        const m = 4 * this.#len6[i];
+        s6.set(this.#p6s.subarray(4 * i, 4 * i + 4), 9 * r);
+        s6.set(MASK6S.subarray(m, m + 4), 9 * r + 4);
+        s6[9 * r + 8] = i;
+      });
+      this.#scan4 = s4;
+      this.#scan6 = s6;
+    }
   }
 
   /** The entries as configured, for /status. */
@@ -262,6 +287,12 @@ export class EamTable {
 
   /** Index of the entry whose IPv4 prefix is the longest match for v4, or -1. */
   find4(v4: number): number {
+    const sc = this.#scan4;
+    if (sc !== null) {
+      const a = v4 | 0;
+      for (let q = 0; q < sc.length; q += 3) if ((a & sc[q + 1]) === sc[q]) return sc[q + 2];
+      return -1;
+    }
     const lens = this.#lens4;
     const n = lens.length;
     if (n === 0) return -1;
@@ -292,6 +323,16 @@ export class EamTable {
 
   /** find6 over the address as four big-endian int32 words (read once by the caller). */
   find6w(a0: number, a1: number, a2: number, a3: number): number {
+    const sc = this.#scan6;
+    if (sc !== null) {
+      for (let q = 0; q < sc.length; q += 9) {
+        if (
+          (a0 & sc[q + 4]) === sc[q] && (a1 & sc[q + 5]) === sc[q + 1] &&
+          (a2 & sc[q + 6]) === sc[q + 2] && (a3 & sc[q + 7]) === sc[q + 3]
+        ) return sc[q + 8];
+      }
+      return -1;
+    }
     const lens = this.#lens6;
     const n = lens.length;
     if (n === 0) return -1;

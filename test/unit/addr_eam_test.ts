@@ -302,3 +302,30 @@ Deno.test("EAM table of 10,000 /32 entries: every entry found, lookups stay fast
     `10k EAM: build ${built.toFixed(1)} ms, lookup4+lookup6 ${(per * 1e6).toFixed(0)} ns`,
   );
 });
+
+Deno.test("EAM longest prefix wins among up to 12 nested entries, scanned or hashed, in any order", () => {
+  // Level k: 10.0.0.0/(8+2k) <-> 2001:db8::/(104+2k). Setting bit 23-2k (from the least
+  // significant end) of the base address leaves levels 0..k matching, k the longest.
+  // Tables of up to 8 entries are scanned, larger ones hashed: both must agree.
+  for (let n = 1; n <= 12; n++) {
+    const levels = Array.from(
+      { length: n },
+      (_, k) => e(`10.0.0.0/${8 + 2 * k}`, `2001:db8::/${104 + 2 * k}`),
+    );
+    for (const order of [levels, [...levels].reverse()]) {
+      const t = new EamTable(order);
+      for (let k = 0; k < n; k++) {
+        const bit = 1 << (23 - 2 * k);
+        const v6 = parseIPv6("2001:db8::");
+        v6[13] |= bit >>> 16;
+        v6[14] |= (bit >>> 8) & 255;
+        v6[15] |= bit & 255;
+        const want = order.indexOf(levels[k]);
+        assert.equal(t.find4((parseIPv4("10.0.0.0") | bit) >>> 0), want, `n=${n} k=${k}`);
+        assert.equal(t.find6(v6, 0), want, `n=${n} k=${k}`);
+      }
+      assert.equal(t.find4(parseIPv4("11.0.0.0")), -1);
+      assert.equal(t.find6(parseIPv6("2001:db9::"), 0), -1);
+    }
+  }
+});
