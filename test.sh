@@ -17,7 +17,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null ||
+    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null ||
       echo "warning: apt-get install failed; tests that need these tools will skip"
     # Tests start their own daemons on high ports; packaged services are not wanted.
     for s in named bind9 unbound nsd; do service "$s" stop >/dev/null 2>&1 || true; done
