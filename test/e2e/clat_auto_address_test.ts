@@ -10,6 +10,7 @@ import {
   clatConfig,
   nat64Config,
   SERVER,
+  startUdpEcho,
   startXlat64,
   udpEcho,
 } from "./clat_lab.ts";
@@ -25,12 +26,7 @@ Deno.test({
     try {
       const l = await build464(lab);
       await l.clat.router();
-      l.srv.spawn([
-        "python3",
-        "-c",
-        "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
-        `s.bind(("${SERVER}",7007))\nwhile True:\n  d,a=s.recvfrom(65535)\n  s.sendto(d[::-1],a)\n`,
-      ]);
+      startUdpEcho(l);
       l.platApp = await startXlat64(l, l.plat, "plat", nat64Config(), 18065);
       const cfg = clatConfig("single").replace(
         `ipv6-address = "${CLAT6}"`,

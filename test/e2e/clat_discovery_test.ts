@@ -11,6 +11,7 @@ import {
   nat64Config,
   PLAT_PREFIX,
   SERVER,
+  startUdpEcho,
   startXlat64,
   status,
   udpEcho,
@@ -98,12 +99,7 @@ Deno.test({
     try {
       const l = await build464(lab);
       await l.clat.router();
-      l.srv.spawn([
-        "python3",
-        "-c",
-        "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
-        `s.bind(("${SERVER}",7007))\nwhile True:\n  d,a=s.recvfrom(65535)\n  s.sendto(d[::-1],a)\n`,
-      ]);
+      startUdpEcho(l);
       const platPath = `${l.dir}/plat.toml`;
       l.platApp = await startXlat64(l, l.plat, "plat", platSide(PLAT_PREFIX, 8), 18065);
       l.clatApp = await startXlat64(l, l.clat, "clat", clatDiscovering(["pref64"]), 18064);

@@ -12,6 +12,7 @@ import {
   nat64Config,
   PLAT_PREFIX,
   SERVER,
+  startUdpEcho,
   startXlat64,
   udpEcho,
   waitFor,
@@ -50,12 +51,7 @@ Deno.test({
           `zone:\n  name: "lab.example."\n  zonefile: "lab.zone"\n`,
       );
       l.srv.spawn(["nsd", "-d", "-c", `${l.dir}/nsd.conf`]);
-      l.srv.spawn([
-        "python3",
-        "-c",
-        "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
-        `s.bind(("${SERVER}",7007))\nwhile True:\n  d,a=s.recvfrom(65535)\n  s.sendto(d[::-1],a)\n`,
-      ]);
+      startUdpEcho(l);
       await waitFor(
         "NSD",
         async () =>

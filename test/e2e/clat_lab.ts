@@ -128,6 +128,16 @@ export async function startXlat64(
   return bg;
 }
 
+/** The server's UDP echo on 7007: answers each datagram reversed. */
+export function startUdpEcho(l: Lab464): void {
+  l.srv.spawn([
+    "python3",
+    "-c",
+    "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+    `s.bind(("${SERVER}",7007))\nwhile True:\n  d,a=s.recvfrom(65535)\n  s.sendto(d[::-1],a)\n`,
+  ]);
+}
+
 /** The server side: HTTP on 8080 (small page and a 4 MB file) and a UDP echo on 7007. */
 export async function startServers(l: Lab464): Promise<{ sha: string }> {
   const www = `${l.dir}/www`;
@@ -138,12 +148,7 @@ export async function startServers(l: Lab464): Promise<{ sha: string }> {
   await Deno.writeFile(`${www}/big.bin`, big);
   const sha = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", big)));
   l.srv.spawn(["python3", "-m", "http.server", "-b", SERVER, "8080"], { cwd: www });
-  l.srv.spawn([
-    "python3",
-    "-c",
-    "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
-    `s.bind(("${SERVER}",7007))\nwhile True:\n  d,a=s.recvfrom(65535)\n  s.sendto(d[::-1],a)\n`,
-  ]);
+  startUdpEcho(l);
   await waitFor(
     "HTTP server",
     async () => (await l.srv.exec(["curl", "-sf", `http://${SERVER}:8080/hello.txt`])).code === 0,
