@@ -215,9 +215,9 @@ Deno.test("single address: an ICMPv6 error about an outbound flow reaches the cl
   assert.notEqual(o.sport, 0);
 });
 
-Deno.test("dedicated prefix: a too-big IPv4 packet with DF gets Fragmentation Needed with the IPv6 MTU less 20 (RFC 7915 4)", () => {
-  const h = new H({ ...dedicated(), ipv6Mtu: 1280 });
-  const big = build.udp4({
+/** A 1428-byte IPv4 UDP packet with DF from a LAN client: too big for a 1280 IPv6 path. */
+const bigDf = () =>
+  build.udp4({
     src: "192.0.0.2",
     dst: SERVER,
     sport: 5000,
@@ -225,7 +225,10 @@ Deno.test("dedicated prefix: a too-big IPv4 packet with DF gets Fragmentation Ne
     df: true,
     payload: new Uint8Array(1400),
   });
-  const r = h.run(big);
+
+Deno.test("dedicated prefix: a too-big IPv4 packet with DF gets Fragmentation Needed with the IPv6 MTU less 20 (RFC 7915 4)", () => {
+  const h = new H({ ...dedicated(), ipv6Mtu: 1280 });
+  const r = h.run(bigDf());
   assert.equal(r.length, 1);
   const e = read4(r[0]);
   assert.equal(e.dst, "192.0.0.2");
@@ -236,15 +239,7 @@ Deno.test("dedicated prefix: a too-big IPv4 packet with DF gets Fragmentation Ne
 
 Deno.test("single address: Fragmentation Needed for the IPv6 path goes back through the NAT44 to the client, not to the CLAT address", () => {
   const h = new H({ ...single(), ipv6Mtu: 1280 });
-  const big = build.udp4({
-    src: "192.0.0.2",
-    dst: SERVER,
-    sport: 5000,
-    dport: 53,
-    df: true,
-    payload: new Uint8Array(1400),
-  });
-  const r = h.run(big);
+  const r = h.run(bigDf());
   assert.equal(r.length, 1);
   const e = read4(r[0]);
   assert.equal(e.dst, "192.0.0.2", "to the client");
